@@ -1,0 +1,50 @@
+"""What check authors import: ``from grader.checking import points, expect, ...``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from .expect import CheckFailure, as_numpy, describe, expect, fail, tolerance_for
+from .failures import LearnerRaised, SubmissionFailure
+
+__all__ = [
+    "CheckFailure",
+    "LearnerRaised",
+    "SubmissionFailure",
+    "as_numpy",
+    "describe",
+    "expect",
+    "expect_error",
+    "fail",
+    "points",
+    "tolerance_for",
+    "visibility",
+]
+
+
+def points(n: float) -> pytest.MarkDecorator:
+    """How many points the check is worth."""
+    return pytest.mark.points(n)
+
+
+def visibility(level: str) -> pytest.MarkDecorator:
+    """``visible`` (default), ``hidden``, ``after_due_date`` or ``after_published``."""
+    return pytest.mark.visibility(level)
+
+
+def expect_error(call: Callable[[], Any], *names: str, why: str = "") -> LearnerRaised:
+    """Run ``call`` (a lambda around a submission call); it must raise one of ``names``.
+
+    Returns the learner's exception (as data) so the check can inspect its message.
+    """
+    try:
+        value = call()
+    except LearnerRaised as exc:
+        if names and not any(exc.is_a(n) for n in names):
+            fail(f"raised {exc.type_name}: {exc.message}\nexpected {' or '.join(names)}" + (f": {why}" if why else ""))
+        return exc
+    fail(f"returned {describe(value)}\nexpected it to raise {' or '.join(names) or 'an error'}" + (f": {why}" if why else ""), value)
+    raise AssertionError("unreachable")

@@ -1,0 +1,98 @@
+"""The ``grade`` command: a thin click group, one module per subcommand.
+
+``grade ex07`` is short for ``grade check ex07``: any first word that is not a
+subcommand is taken as an exercise name.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import EXIT_INTERNAL, GradeError
+
+
+class ExerciseFirstGroup(click.Group):
+    """A group where an unknown first word means ``check WORD``."""
+
+    default_command = "check"
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[Any, Any, list[str]]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = [self.default_command, *args]
+        return super().resolve_command(ctx, args)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage("grade", "[--course DIR] EXERCISE [OPTIONS] | COMMAND [ARGS]...")
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GradeError as exc:
+            click.echo(click.style("error: ", fg="red", bold=True) + str(exc), err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=ExerciseFirstGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--course",
+    "course_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="GRADE_COURSE",
+    help="The course folder (holding course.yaml). Default: the nearest one at or above the current folder.",
+)
+@click.version_option(package_name="grade", prog_name="grade", message="%(prog)s %(version)s")
+@click.pass_context
+def main(ctx: click.Context, course_dir: Path | None) -> None:
+    """Grade linear-algebra exercises and learn from the feedback.
+
+    \b
+    Learners:     grade ex01          grade one exercise (also: grade 1, grade cosine)
+                  grade ex01 --seed N replay a run exactly
+    Instructors:  grade verify        prove every reference, stub and misconception
+
+    Exit status: 0 full marks, 1 not yet, 2 usage error, 3 broken course file, 4 grader error.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["course_dir"] = course_dir
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+def load(ctx: click.Context) -> Any:
+    """The course for this invocation (found like git finds a repository)."""
+    from ..course import find_course_root, load_course
+
+    course_dir = ctx.find_root().obj.get("course_dir")
+    root = find_course_root(course_dir)
+    return load_course(root)
+
+
+def _register() -> None:
+    from . import check, verify
+
+    for module in (check, verify):
+        main.add_command(module.command)
+
+
+_register()
+
+
+def run() -> None:
+    try:
+        main(prog_name="grade")
+    except GradeError as exc:  # raised outside a command's invoke
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug in the grader: say so plainly, never a bare traceback
+        import traceback
+
+        click.echo("grade hit an internal error; please report it with the lines below.", err=True)
+        traceback.print_exception(exc)
+        sys.exit(EXIT_INTERNAL)

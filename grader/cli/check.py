@@ -1,0 +1,46 @@
+"""``grade check EXERCISE`` (or just ``grade EXERCISE``): grade one exercise."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..errors import EXIT_FULL_MARKS, EXIT_NOT_FULL
+
+
+@click.command("check")
+@click.argument("exercise")
+@click.option("--seed", type=click.IntRange(1, 2**31 - 1), help="Replay the exact inputs of an earlier run.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (Gradescope's field names).")
+@click.option("--gradescope", type=click.Path(dir_okay=False, path_type=Path), help="Also write Gradescope's results.json here.")
+@click.option(
+    "--file",
+    "source",
+    type=click.Path(exists=True, path_type=Path),
+    help="Grade this file (or folder of learner files) instead of the exercise's own.",
+)
+@click.option("--failed-only", is_flag=True, help="List only the checks that did not pass.")
+@click.pass_context
+def command(ctx: click.Context, exercise: str, seed: int | None, as_json: bool, gradescope: Path | None, source: Path | None, failed_only: bool) -> None:
+    """Grade EXERCISE (an id like ex07, a number like 7, or a name like pca).
+
+    Prints a score card: each check, its points, and for each failure what was called,
+    what came back, what was expected, and the seed that replays it. Exits 0 on full
+    marks and 1 otherwise.
+    """
+    from ..render import score_card
+    from ..runner import grade
+    from . import load
+
+    course = load(ctx)
+    ex = course.resolve(exercise)
+    result = grade(ex, seed=seed, source=source)
+    if gradescope:
+        gradescope.write_text(json.dumps(result.to_gradescope(), indent=2))
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        click.echo(score_card(result, show_passed=not failed_only))
+    ctx.exit(EXIT_FULL_MARKS if result.full_marks else EXIT_NOT_FULL)

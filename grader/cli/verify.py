@@ -1,0 +1,57 @@
+"""``grade verify [EXERCISE...]``: prove every exercise's checks (for instructors and CI)."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import click
+
+
+@click.command("verify")
+@click.argument("exercises", nargs=-1)
+@click.option("--seeds", "n_seeds", type=click.IntRange(1, 50), default=3, show_default=True, help="How many seeds to grade the reference with.")
+@click.option("--random-seeds", is_flag=True, help="Draw fresh seeds instead of the fixed 1, 2, 3... (they are printed).")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.option("-v", "--verbose", is_flag=True, help="Print every finding, not only the failures.")
+@click.pass_context
+def command(ctx: click.Context, exercises: tuple[str, ...], n_seeds: int, random_seeds: bool, as_json: bool, verbose: bool) -> None:
+    """Prove each exercise (all of them by default): the reference earns full marks on
+    several seeds, the stub earns zero, every misconception loses marks and is
+    recognised, points add up, hints exist, and no stray files.
+
+    Exits 0 when everything holds, 1 otherwise.
+    """
+    from ..verify import verify_exercise
+    from . import load
+
+    course = load(ctx)
+    targets = [course.resolve(n) for n in exercises] if exercises else list(course.exercises)
+    seeds = tuple(random.SystemRandom().randrange(1, 2**31 - 1) for _ in range(n_seeds)) if random_seeds else tuple(range(1, n_seeds + 1))
+    reports = []
+    for ex in targets:
+        if not as_json:
+            click.echo(click.style(f"{ex.id} · {ex.title}", bold=True) + click.style(f"  (seeds {', '.join(map(str, seeds))})", dim=True))
+
+        def show(finding, _quiet=as_json) -> None:
+            if _quiet or (finding.ok and not verbose):
+                return
+            mark = click.style("✓", fg="green") if finding.ok else click.style("✗", fg="red")
+            click.echo(f"  {mark} {finding.what}")
+            if not finding.ok and finding.detail:
+                for line in finding.detail.splitlines()[:60]:
+                    click.echo("      " + line)
+
+        report = verify_exercise(ex, seeds=seeds, progress=show)
+        reports.append(report)
+        if not as_json:
+            verdict = click.style("ok", fg="green") if report.ok else click.style("FAILED", fg="red", bold=True)
+            click.echo(f"  {verdict} ({sum(f.ok for f in report.findings)}/{len(report.findings)} findings hold)")
+    if as_json:
+        click.echo(json.dumps([
+            {"exercise": r.exercise.id, "ok": r.ok, "findings": [f.__dict__ for f in r.findings]} for r in reports
+        ], indent=2))
+    bad = [r.exercise.id for r in reports if not r.ok]
+    if not as_json:
+        click.echo(click.style(f"verify failed for {', '.join(bad)}", fg="red") if bad else click.style(f"all {len(reports)} exercises verified", fg="green"))
+    ctx.exit(1 if bad else 0)

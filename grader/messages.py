@@ -1,0 +1,50 @@
+"""Learner-facing texts, kept in one place so they read as one voice."""
+
+CPU_LIMIT = (
+    "your code ran past {limit:g} s of CPU time during {call} and was stopped. "
+    "Look for a loop that never ends, or work that grows much faster than the input."
+)
+WALL_LIMIT = (
+    "your code ran for more than {limit:g} s (wall clock) during {call} and was stopped. "
+    "Look for an infinite loop, a sleep, or a wait for input that never comes."
+)
+EXITED = (
+    "your process exited (status {status}) during {call}. "
+    "Return a value instead of calling sys.exit() or os._exit()."
+)
+KILLED = "your process was killed by {signal} during {call}."
+SEGFAULT = "your process crashed (segmentation fault) during {call}."
+OUT_OF_MEMORY = (
+    "your code ran out of memory during {call} (the limit is {limit} MB). "
+    "Avoid building arrays far larger than the inputs."
+)
+OUTPUT_FLOOD = (
+    "your code printed more than {limit} KB during {call} and was stopped. "
+    "Remove the prints inside loops."
+)
+RAISED = "your code raised {type} during {call}:\n{traceback}"
+NOT_IMPLEMENTED = (
+    "{name} still raises NotImplementedError: this is the part for you to write "
+    "(see the docstring in {file})."
+)
+IMPORT_FAILED = "{file} could not be imported, so no check could call it:\n{traceback}"
+IMPORT_EXITED = "{file} exited while being imported (status {status}): remove the sys.exit() or os._exit() at module level."
+IMPORT_CRASHED = "{file} could not be imported: {reason}"
+MISSING_FUNCTION = (
+    "{file} has no function {name}: keep the name and signature from the stub."
+)
+BAD_RESULT = "{call} returned something the grader cannot read: {detail}."
+UNSUPPORTED = (
+    "{call} returned a {description}; return plain numbers, numpy arrays, torch tensors, "
+    "or tuples and lists of them."
+)
+FORBIDDEN = (
+    "{name} uses {forbidden}, which this exercise does not allow: the point is to "
+    "write it yourself. Checks that call {name} earn no points until it is gone."
+)
+FORBIDDEN_RUNTIME = "{call} tried to call {detail}"
+PROTOCOL = (
+    "{call} sent malformed data back to the grader ({detail}). "
+    "Does your code write to file descriptors it did not open?"
+)
+WORKER_START = "the grader could not start a process for your code: {detail}"

@@ -1,0 +1,187 @@
+"""The pytest side of grading: fixtures for checks and a collector of results.
+
+An instance of :class:`GradingPlugin` is passed to ``pytest.main(plugins=[...])`` in the
+trusted process. It provides ``submission`` (the proxy to the learner's worker),
+``reference`` (the solution module, trusted), ``rng`` and ``seed``; reads ``points``
+and ``visibility`` marks; and turns each check's ``call`` report (and setup/teardown
+errors) into a :class:`CheckResult` with a message written for the learner.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from . import expect as expect_module
+from .expect import CheckFailure, describe, describe_call
+from .failures import NotImplementedYet, SubmissionFailure
+from .misconceptions import Misconception, matching
+from .proxy import Submission
+from .results import CheckResult
+
+SETUP_ERROR = "this check could not be prepared, so it earned no points: {error}"
+CHECK_ERROR = (
+    "the check stopped while examining what your code returned ({error}). "
+    "Compare the types and shapes you return with the docstring in the stub."
+)
+PRINTED = "your code printed:\n{text}"
+LOOKS_LIKE = "This looks like a known mistake ({name}): {feedback}"
+
+
+def check_name(item: pytest.Item) -> str:
+    """``test_zero_rows_give_zero[float32]`` -> ``zero rows give zero [float32]``."""
+    base = item.originalname if hasattr(item, "originalname") else item.name
+    words = base.removeprefix("test_").replace("_", " ")
+    callspec = getattr(item, "callspec", None)
+    return f"{words} [{callspec.id}]" if callspec else words
+
+
+class GradingPlugin:
+    def __init__(
+        self,
+        *,
+        submission: Submission,
+        seed: int,
+        reference: Callable[[], Any],
+        misconceptions: Callable[[], list[Misconception]],
+        default_visibility: str = "visible",
+        prefer_misconception: str | None = None,
+    ) -> None:
+        self._prefer = prefer_misconception
+        self._submission = submission
+        self._seed = seed
+        self._reference = reference
+        self._misconceptions = misconceptions
+        self.default_visibility = default_visibility
+        self.results: dict[str, CheckResult] = {}
+        self.collection_errors: list[str] = []
+        self._excinfo: dict[tuple[str, str], Any] = {}
+        self._started: dict[str, float] = {}
+
+    # -- fixtures ---------------------------------------------------------------
+    @pytest.fixture
+    def submission(self) -> Submission:
+        return self._submission
+
+    @pytest.fixture(scope="session")
+    def reference(self) -> Any:
+        return self._reference()
+
+    @pytest.fixture
+    def seed(self) -> int:
+        return self._seed
+
+    @pytest.fixture
+    def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
+        # Per check, so a check's inputs do not depend on which checks ran before it.
+        return np.random.default_rng([self._seed, zlib.crc32(request.node.name.encode())])
+
+    # -- hooks -----------------------------------------------------------------
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "points(n): how many points the check is worth")
+        config.addinivalue_line("markers", "visibility(level): visible, hidden, after_due_date, after_published")
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(str(report.longrepr))
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            mark = item.get_closest_marker("points")
+            vis = item.get_closest_marker("visibility")
+            self.results[item.nodeid] = CheckResult(
+                name=check_name(item),
+                test_id=item.name,
+                score=0.0,
+                max_score=float(mark.args[0]) if mark and mark.args else 0.0,
+                status="failed",
+                visibility=vis.args[0] if vis and vis.args else self.default_visibility,
+            )
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self._submission.calls = []
+        expect_module._active[:] = [self._submission]
+        self._started[item.nodeid] = time.perf_counter()
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
+        report = yield
+        if call.excinfo is not None:
+            self._excinfo[(item.nodeid, call.when)] = call.excinfo
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        result = self.results.get(report.nodeid)
+        if result is None:
+            return
+        excinfo = self._excinfo.pop((report.nodeid, report.when), None)
+        if report.when == "call":
+            result.seconds = time.perf_counter() - self._started.get(report.nodeid, time.perf_counter())
+            if report.passed:
+                result.status, result.score = "passed", result.max_score
+            else:
+                result.status, result.score = "failed", 0.0
+                result.output, result.detail = self._explain(excinfo, report)
+                self._look_for_misconception(result)
+        elif report.failed:
+            # A setup or teardown error: no points, said as an error, never as a pass.
+            result.status, result.score = "error", 0.0
+            error = excinfo.exconly() if excinfo is not None else str(report.longrepr)
+            if excinfo is not None and isinstance(excinfo.value, SubmissionFailure):
+                result.output = excinfo.value.reason
+            else:
+                result.output = SETUP_ERROR.format(error=error.strip().splitlines()[-1] if error.strip() else "unknown")
+            result.detail = str(report.longrepr)
+        if report.when == "teardown":
+            expect_module._active[:] = []
+
+    # -- messages ----------------------------------------------------------------
+    def _explain(self, excinfo: Any, report: pytest.TestReport) -> tuple[str, str]:
+        detail = str(report.longrepr)
+        if excinfo is None:
+            return "the check failed", detail
+        exc = excinfo.value
+        if isinstance(exc, CheckFailure):
+            return str(exc), detail
+        calls = self._submission.calls
+        if isinstance(exc, SubmissionFailure):
+            record = next((c for c in reversed(calls) if c.failure is exc), None)
+            call = ""
+            if record is not None:
+                # A stub's failure needs no argument dump: only what was called.
+                call = describe_call(record).split("\n")[0] if isinstance(exc, NotImplementedYet) else describe_call(record)
+            text = (call + "\n" if call else "") + exc.reason
+            if exc.output.strip():
+                text += "\n" + PRINTED.format(text=_indent(exc.output.strip()[-2000:]))
+            return text, detail
+        error = f"{type(exc).__name__}: {exc}"
+        last = calls[-1] if calls else None
+        text = CHECK_ERROR.format(error=error)
+        if last is not None and last.failure is None:
+            text = describe_call(last) + f"\nreturned {describe(last.result)}\n" + text
+        return text, "".join(traceback.format_exception(exc)) if isinstance(exc, BaseException) else detail
+
+    def _look_for_misconception(self, result: CheckResult) -> None:
+        try:
+            variants = self._misconceptions()
+            if not variants:
+                return
+            found = matching(self._submission.calls, variants, self._reference())
+        except Exception as exc:  # a broken variant must not cost the learner their card
+            result.detail += f"\nmisconception matching failed: {exc!r}"
+            return
+        if found:
+            # verify asks for a particular variant, to prove its own feedback is reachable
+            chosen = next((v for v in found if v.name == self._prefer), found[0])
+            result.misconception = chosen.name
+            result.output += "\n" + LOOKS_LIKE.format(name=chosen.name, feedback=chosen.feedback)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())

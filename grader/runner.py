@@ -1,0 +1,227 @@
+"""Grade one exercise: start the learner's worker, run the checks in pytest, tally.
+
+The worker is started first so that its start-up (a Python process importing numpy or
+torch) overlaps with pytest's in this process.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import forbidden as forbidden_scan
+from .course import Exercise
+from .errors import CourseError, UsageError
+from .misconceptions import Misconception, load_misconceptions, load_module
+from .proxy import Backend, Submission, WorkerBackend, parameter_names
+from .results import CheckResult, ExerciseResult
+from .sandbox import Worker, WorkerConfig
+
+COLLECTION_FAILED = "the checks for this exercise could not be loaded; tell your instructor:\n{error}"
+NO_TRITON_GPU = {"TRITON_INTERPRET": "1"}
+
+
+def new_seed() -> int:
+    return secrets.randbelow(2**31 - 1) + 1
+
+
+def worker_preload(exercise: Exercise) -> tuple[str, ...]:
+    pre = ["numpy"]
+    if "torch" in exercise.requires or "triton" in exercise.requires:
+        pre.append("torch")
+    if "triton" in exercise.requires:
+        pre.append("triton")
+    return tuple(pre)
+
+
+def worker_env(exercise: Exercise) -> dict[str, str]:
+    env: dict[str, str] = {}
+    if "triton" in exercise.requires and not _has_cuda():
+        env.update(NO_TRITON_GPU)
+    return env
+
+
+def _has_cuda() -> bool:
+    return os.path.exists("/dev/nvidiactl") or os.path.exists("/dev/nvidia0")
+
+
+def learner_files(exercise: Exercise, source: Path | None = None) -> list[Path]:
+    """The files copied into the worker's scratch folder: learner files, then data files.
+
+    ``source`` may be a folder holding the learner's files (a submission, or the
+    solutions folder) or one ``.py`` file standing for the exercise's main learner file.
+    """
+    files: list[Path] = []
+    for i, name in enumerate(exercise.files.learner):
+        if source is None:
+            path = exercise.directory / name
+        elif source.is_dir():
+            path = source / name
+        elif i == 0:
+            path = source
+        else:
+            path = exercise.directory / name
+        if not path.is_file():
+            raise UsageError(f"{path} does not exist: it should hold your {name}")
+        files.append(path)
+    files.extend(exercise.directory / d for d in exercise.files.data)
+    return files
+
+
+def make_worker(exercise: Exercise, files: list[Path]) -> Worker:
+    return Worker(
+        WorkerConfig(
+            module_name=exercise.module_name,
+            files=files,
+            limits=exercise.limits,
+            preload=worker_preload(exercise),
+            forbidden=exercise.forbidden,
+            env=worker_env(exercise),
+        )
+    )
+
+
+def static_forbidden(exercise: Exercise, files: list[Path]) -> dict[str, list[str]]:
+    if not exercise.forbidden:
+        return {}
+    try:
+        source = files[0].read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {}
+    return forbidden_scan.scan(source, exercise.forbidden)
+
+
+def grade(
+    exercise: Exercise,
+    *,
+    seed: int | None = None,
+    source: Path | None = None,
+    backend: Backend | None = None,
+    label: str | None = None,
+    only: list[str] | None = None,
+    prefer_misconception: str | None = None,
+) -> ExerciseResult:
+    """Grade the learner's files (or ``source``, or a ready ``backend``) for ``exercise``."""
+    started = time.perf_counter()
+    seed = new_seed() if seed is None else seed
+    forbidden: dict[str, list[str]] = {}
+    file_label = label
+    if backend is None:
+        files = learner_files(exercise, source)
+        worker = make_worker(exercise, files)
+        worker.start()  # overlaps with pytest's start-up below
+        backend = WorkerBackend(worker, files[0].name)
+        forbidden = static_forbidden(exercise, files)
+        file_label = file_label or str(files[0])
+    try:
+        result = run_checks(exercise, backend, seed=seed, forbidden=forbidden, only=only, prefer_misconception=prefer_misconception)
+    finally:
+        backend.close()
+    result.file = file_label or backend.label
+    result.seconds = time.perf_counter() - started
+    if forbidden:
+        for fn, names in sorted(forbidden.items()):
+            result.notes.append(f"{fn} uses {', '.join(names)}, which this exercise does not allow.")
+    return result
+
+
+def reference_loader(exercise: Exercise) -> Callable[[], Any]:
+    def load() -> Any:
+        if not exercise.reference_path.is_file():
+            raise UsageError(
+                f"the reference {exercise.reference_path} is not in this course: checks that compare "
+                "with it are graded by your instructor"
+            )
+        return load_module(exercise.reference_path, "reference")
+
+    return load
+
+
+def misconceptions_loader(exercise: Exercise) -> Callable[[], list[Misconception]]:
+    cache: list[list[Misconception]] = []
+
+    def load() -> list[Misconception]:
+        if not cache:
+            cache.append(load_misconceptions(exercise.misconceptions_path))
+        return cache[0]
+
+    return load
+
+
+def run_checks(
+    exercise: Exercise,
+    backend: Backend,
+    *,
+    seed: int,
+    forbidden: dict[str, list[str]] | None = None,
+    only: list[str] | None = None,
+    prefer_misconception: str | None = None,
+) -> ExerciseResult:
+    import pytest  # imported here: the worker is already starting
+
+    from .plugin import GradingPlugin
+
+    params = {}
+    for path in (exercise.reference_path, exercise.learner_paths[0]):
+        if path.is_file():
+            params = parameter_names(path.read_text(encoding="utf-8", errors="replace"))
+            break
+    submission = Submission(backend, exercise.entry_points, forbidden or {}, params)
+    plugin = GradingPlugin(
+        submission=submission,
+        seed=seed,
+        reference=reference_loader(exercise),
+        misconceptions=misconceptions_loader(exercise),
+        default_visibility=exercise.visibility,
+        prefer_misconception=prefer_misconception,
+    )
+    checks = [str(p) for p in exercise.check_paths if p.is_file()]
+    args = [
+        *checks,
+        "-p", "no:cacheprovider",
+        "-p", "no:stepwise",
+        "-p", "no:terminal",
+        "-p", "no:pastebin",
+        "-p", "no:nose",
+        "-p", "no:doctest",
+        "-p", "no:junitxml",
+        "--noconftest",  # a conftest.py dropped beside the checks must never run here
+        "--import-mode=importlib",
+        "-c", os.devnull,
+        "--rootdir", str(exercise.directory),
+        "-W", "ignore::pytest.PytestAssertRewriteWarning",
+    ]
+    if only:
+        args += ["-k", " or ".join(only)]
+    previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        code = pytest.main(args, plugins=[plugin])
+    finally:
+        if previous is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+    result = ExerciseResult(exercise=exercise.id, title=exercise.title, seed=seed, max_score=float(exercise.points))
+    result.checks = list(plugin.results.values())
+    if plugin.collection_errors or (code not in (0, 1) and not result.checks):
+        error = "\n".join(plugin.collection_errors) or f"pytest exited with status {code}"
+        result.checks.append(
+            CheckResult(
+                name="the checks load",
+                test_id="<collection>",
+                score=0.0,
+                max_score=float(exercise.points),
+                status="error",
+                output=COLLECTION_FAILED.format(error=error.strip().splitlines()[-1]),
+                detail=error,
+            )
+        )
+    return result
+
+
+__all__ = ["grade", "run_checks", "learner_files", "make_worker", "new_seed", "CourseError"]
