@@ -52,8 +52,12 @@ class GradingPlugin:
         misconceptions: Callable[[], list[Misconception]],
         default_visibility: str = "visible",
         prefer_misconception: str | None = None,
+        exercise_dir: Any = None,
+        reference_process: Callable[[], Submission] | None = None,
     ) -> None:
         self._prefer = prefer_misconception
+        self._exercise_dir = exercise_dir
+        self._reference_process = reference_process
         self._submission = submission
         self._seed = seed
         self._reference = reference
@@ -72,6 +76,20 @@ class GradingPlugin:
     @pytest.fixture(scope="session")
     def reference(self) -> Any:
         return self._reference()
+
+    @pytest.fixture(scope="session")
+    def exercise_dir(self) -> Any:
+        """The exercise's folder (for data files the checks read themselves)."""
+        return self._exercise_dir
+
+    @pytest.fixture(scope="session")
+    def reference_process(self) -> Any:
+        """The reference running in a worker like the learner's: the fair baseline for timing."""
+        if self._reference_process is None:
+            pytest.skip("no reference process in this run")
+        proxy = self._reference_process()
+        yield proxy
+        proxy.backend.close()
 
     @pytest.fixture
     def seed(self) -> int:

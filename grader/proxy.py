@@ -29,7 +29,7 @@ from .failures import (
 class Backend(Protocol):
     label: str
 
-    def call(self, name: str, header: bytes, blobs: list[bytes]) -> tuple[bytes, list[bytes], float]: ...
+    def call(self, name: str, header: bytes, blobs: list[bytes], *, return_args: bool = False) -> tuple[bytes, list[bytes], float]: ...
 
     def close(self) -> None: ...
 
@@ -92,7 +92,7 @@ class LocalBackend:
     def __init__(self, namespace: Any, label: str = "reference") -> None:
         self.namespace, self.label = namespace, label
 
-    def call(self, name: str, header: bytes, blobs: list[bytes]) -> tuple[bytes, list[bytes], float]:
+    def call(self, name: str, header: bytes, blobs: list[bytes], *, return_args: bool = False) -> tuple[bytes, list[bytes], float]:
         fn = getattr(self.namespace, name, None)
         if not callable(fn):
             raise MissingFunction(messages.MISSING_FUNCTION.format(file=self.label, name=name))
@@ -104,6 +104,8 @@ class LocalBackend:
             mro = [c.__name__ for c in type(exc).__mro__]
             raise LearnerRaised(type(exc).__name__, mro, str(exc), f"{type(exc).__name__}: {exc}") from None
         seconds = time.perf_counter() - start
+        if return_args:
+            result = (result, (list(args), kwargs))
         rheader, rblobs = encode(result)
         return rheader, rblobs, seconds
 
@@ -120,8 +122,8 @@ class WorkerBackend:
     def start(self) -> None:
         self.worker.start()
 
-    def call(self, name: str, header: bytes, blobs: list[bytes]) -> tuple[bytes, list[bytes], float]:
-        return self.worker.call(name, header, blobs)
+    def call(self, name: str, header: bytes, blobs: list[bytes], *, return_args: bool = False) -> tuple[bytes, list[bytes], float]:
+        return self.worker.call(name, header, blobs, return_args=return_args)
 
     def close(self) -> None:
         self.worker.close()
@@ -151,7 +153,22 @@ class Submission:
             getattr(self, name)  # raises the explanatory AttributeError
         return self._call(name, args, kwargs)
 
-    def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, float]:
+    def inputs_after(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
+        """Call ``name``; return (value, args, kwargs) with the arguments as the call left them.
+
+        For checks that the learner's function leaves its inputs alone. (The learner's
+        process reports the arguments; a forged report can only hide its own mutation.)
+        """
+        if name not in self.entry_points:
+            getattr(self, name)
+        pair, _ = self._call(name, args, kwargs, return_args=True)
+        if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[1], tuple) and len(pair[1]) == 2):
+            raise BadResult(messages.BAD_RESULT.format(call=f"{name}()", detail="a malformed reply"))
+        value, (after_args, after_kwargs) = pair
+        self.calls[-1].result = value
+        return value, tuple(after_args), dict(after_kwargs)
+
+    def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], *, return_args: bool = False) -> tuple[Any, float]:
         header, blobs = encode((list(args), kwargs))
         # Keep copies as they were sent: checks may reuse and change their arrays later.
         sent_args, sent_kwargs = decode(header, blobs)
@@ -166,7 +183,7 @@ class Submission:
             raise record.failure
         start = time.perf_counter()
         try:
-            rheader, rblobs, _ = self.backend.call(name, header, blobs)
+            rheader, rblobs, _ = self.backend.call(name, header, blobs, return_args=return_args)
         except LearnerRaised as exc:
             record.failure = self._explain(name, exc)
             raise record.failure from None

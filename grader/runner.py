@@ -152,6 +152,13 @@ def misconceptions_loader(exercise: Exercise) -> Callable[[], list[Misconception
     return load
 
 
+def _reference_process(exercise: Exercise, params: dict[str, list[str]]) -> Submission:
+    files = learner_files(exercise, exercise.solution_directory)
+    worker = make_worker(exercise, files)
+    worker.start()
+    return Submission(WorkerBackend(worker, "reference"), exercise.entry_points, {}, params)
+
+
 def run_checks(
     exercise: Exercise,
     backend: Backend,
@@ -178,6 +185,8 @@ def run_checks(
         misconceptions=misconceptions_loader(exercise),
         default_visibility=exercise.visibility,
         prefer_misconception=prefer_misconception,
+        exercise_dir=exercise.directory,
+        reference_process=lambda: _reference_process(exercise, params),
     )
     checks = [str(p) for p in exercise.check_paths if p.is_file()]
     args = [

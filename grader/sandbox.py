@@ -221,13 +221,17 @@ class Worker:
             raise self.import_failure
         self._imported = True
 
-    def call(self, name: str, header: bytes, blobs: list[bytes]) -> tuple[bytes, list[bytes], float]:
-        """Run ``name`` in the child with encoded arguments; return the encoded result and seconds."""
+    def call(self, name: str, header: bytes, blobs: list[bytes], *, return_args: bool = False) -> tuple[bytes, list[bytes], float]:
+        """Run ``name`` in the child with encoded arguments; return the encoded result and seconds.
+
+        With ``return_args`` the result is ``(value, (args, kwargs))``, the arguments as
+        the call left them: how a check sees in-place changes to its inputs.
+        """
         self.ensure_ready()
         call = f"{name}()"
         limits = self.config.limits
         start = time.perf_counter()
-        self._send({"op": "call", "name": name}, header, blobs)
+        self._send({"op": "call", "name": name, "return_args": return_args}, header, blobs)
         try:
             envelope, rheader, rblobs = self._receive(call, limits.wall_seconds, cpu_limit=limits.cpu_seconds)
         except WorkerStopped:

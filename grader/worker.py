@@ -156,6 +156,8 @@ def main() -> None:
                 send({"ok": False, "error": _describe(exc, scratch)})
                 continue
             elapsed = time.perf_counter() - start
+            if envelope.get("return_args"):
+                result = (result, (list(args), kwargs))
             send({"ok": True, "seconds": elapsed}, result)
 
 
