@@ -19,7 +19,7 @@ def _points(x: float) -> str:
 def score_card(result: ExerciseResult, *, show_passed: bool = True) -> str:
     lines = []
     head = f"{result.exercise} · {result.title}"
-    total = f"{_points(result.score)}/{_points(result.max_score)}"
+    total = f"{_points(result.score)}/{_points(result.max_score - result.skipped_points)}"
     colour = "green" if result.full_marks else ("yellow" if result.score > 0 else "red")
     lines.append(click.style(head, bold=True) + "  " + click.style(total, fg=colour, bold=True))
     if result.file:
@@ -30,6 +30,9 @@ def score_card(result: ExerciseResult, *, show_passed: bool = True) -> str:
     width = max((len(c.name) for c in result.checks), default=10)
     for c in result.checks:
         if c.passed and not show_passed:
+            continue
+        if c.status == "skipped":
+            lines.append(click.style(f"  - {c.name.ljust(width)}  not run: {c.output}", dim=True))
             continue
         mark = click.style(PASS, fg="green") if c.passed else click.style(FAIL, fg="red")
         pts = f"{_points(c.score)}/{_points(c.max_score)}"

@@ -41,8 +41,13 @@ class ExerciseResult:
         return sum(c.score for c in self.checks)
 
     @property
+    def skipped_points(self) -> float:
+        return sum(c.max_score for c in self.checks if c.status == "skipped")
+
+    @property
     def full_marks(self) -> bool:
-        return bool(self.checks) and all(c.passed for c in self.checks) and self.score >= self.max_score
+        ran = [c for c in self.checks if c.status != "skipped"]
+        return bool(ran) and all(c.passed for c in ran) and self.score >= self.max_score - self.skipped_points
 
     def to_json(self, *, instructor: bool = False) -> dict[str, Any]:
         tests = []
@@ -83,5 +88,6 @@ class ExerciseResult:
                     "tags": [self.exercise] + ([c.misconception] if c.misconception else []),
                 }
                 for i, c in enumerate(self.checks)
+                if c.status != "skipped"
             ],
         }

@@ -17,7 +17,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,36 +66,54 @@ def scrubbed_env(scratch: str, extra: dict[str, str] | None = None) -> dict[str,
     return env
 
 
-class _OutputDrain(threading.Thread):
-    """Reads the child's stdout+stderr so it never blocks; keeps the first bytes, counts all."""
+class _Output:
+    """The child's stdout+stderr, read by the grader between and during calls.
 
-    def __init__(self, fd: int, cap: int, on_flood: Any) -> None:
-        super().__init__(daemon=True)
-        self.fd, self.cap, self.on_flood = fd, cap, on_flood
+    Read in the same select loop as the answers (no thread), so that everything the
+    learner printed before answering is in hand when the answer is: the pipe holds it
+    already. Keeps the first bytes to show, counts all of them for the output limit.
+    """
+
+    def __init__(self, fd: int, cap: int) -> None:
+        os.set_blocking(fd, False)
+        self.fd: int | None = fd
+        self.cap = cap
         self.kept = bytearray()
         self.total = 0
-        self.flooded = False
 
-    def run(self) -> None:
-        while True:
+    @property
+    def flooded(self) -> bool:
+        return self.total > self.cap
+
+    def pump(self) -> None:
+        """Read whatever is available now, without blocking."""
+        while self.fd is not None:
             try:
                 chunk = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return
             except OSError:
-                break
+                chunk = b""
             if not chunk:
-                break
+                os.close(self.fd)
+                self.fd = None
+                return
             self.total += len(chunk)
             if len(self.kept) < OUTPUT_KEEP:
                 self.kept.extend(chunk[: OUTPUT_KEEP - len(self.kept)])
-            if self.total > self.cap and not self.flooded:
-                self.flooded = True
-                self.on_flood()
-        os.close(self.fd)
+            if self.flooded:
+                return
 
     def take(self) -> str:
+        self.pump()
         text = self.kept.decode("utf-8", "replace")
         self.kept.clear()
         return text
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
 class Worker:
@@ -133,7 +150,7 @@ class Worker:
         out_r, out_w = os.pipe()
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", str(WORKER_SCRIPT), str(req_r), str(resp_w), self.config.module_name, self.scratch],
+                [sys.executable, "-I", "-u", "-B", str(WORKER_SCRIPT), str(req_r), str(resp_w), self.config.module_name, self.scratch],
                 stdin=subprocess.DEVNULL,
                 stdout=out_w,
                 stderr=out_w,
@@ -150,8 +167,7 @@ class Worker:
         for fd in (req_r, resp_w, out_w):
             os.close(fd)
         self.req_w, self.resp_r = req_w, resp_r
-        self.drain = _OutputDrain(out_r, limits.output_kb * 1024, self.kill)
-        self.drain.start()
+        self.drain = _Output(out_r, limits.output_kb * 1024)
         self._send({"op": "import"})
         self._imported = False
 
@@ -178,7 +194,7 @@ class Worker:
                     os.close(fd)
                 except OSError:
                     pass
-            self.drain.join(timeout=1)
+            self.drain.close()
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = None
@@ -281,7 +297,6 @@ class Worker:
             self.kill()
             assert self.proc is not None
             self.proc.wait()
-            self.drain.join(timeout=1)
             return WorkerStopped(reason, output=self.drain.take(), exit_status=exit_status)
 
         def read_exact(n: int) -> bytes:
@@ -293,7 +308,11 @@ class Worker:
                     raise stop(messages.WALL_LIMIT.format(call=call, limit=wall_limit))
                 if cpu_limit is not None and self._cpu_seconds() - cpu_start > cpu_limit:
                     raise stop(messages.CPU_LIMIT.format(call=call, limit=cpu_limit))
-                ready, _, _ = select.select([self.resp_r], [], [], min(_POLL_SECONDS, deadline - now))
+                watch = [self.resp_r] if self.drain.fd is None else [self.resp_r, self.drain.fd]
+                ready, _, _ = select.select(watch, [], [], min(_POLL_SECONDS, deadline - now))
+                if self.drain.fd is not None and self.drain.fd in ready:
+                    self.drain.pump()
+                    continue
                 if not ready:
                     continue
                 chunk = os.read(self.resp_r, max(n - len(buf), 1 << 16))
@@ -319,7 +338,6 @@ class Worker:
         except subprocess.TimeoutExpired:
             self.kill()
             status = self.proc.wait()
-        self.drain.join(timeout=1)
         output = self.drain.take()
         limits = self.config.limits
         if self.drain.flooded:

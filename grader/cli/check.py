@@ -30,17 +30,22 @@ def command(ctx: click.Context, exercise: str, seed: int | None, as_json: bool, 
     what came back, what was expected, and the seed that replays it. Exits 0 on full
     marks and 1 otherwise.
     """
+    from ..learner import Ticker, is_own_file, open_store, record
     from ..render import score_card
     from ..runner import grade
     from . import load
 
     course = load(ctx)
     ex = course.resolve(exercise)
-    result = grade(ex, seed=seed, source=source)
+    # Opened before grading: it snapshots stubs the learner has not touched yet.
+    store = open_store(course) if is_own_file(ex, source) else None
+    with Ticker(f"grading {ex.id}"):
+        result = grade(ex, seed=seed, source=source)
     if gradescope:
         gradescope.write_text(json.dumps(result.to_gradescope(), indent=2))
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
         click.echo(score_card(result, show_passed=not failed_only))
+    record(store, course, result, via="check")
     ctx.exit(EXIT_FULL_MARKS if result.full_marks else EXIT_NOT_FULL)
