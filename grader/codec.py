@@ -53,7 +53,7 @@ def encode(value: Any) -> tuple[bytes, list[bytes]]:
 
     def array_blob(arr: np.ndarray) -> int:
         buf = io.BytesIO()
-        np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
+        np.save(buf, arr, allow_pickle=False)
         blobs.append(buf.getvalue())
         return len(blobs) - 1
 

@@ -23,6 +23,10 @@ from .sandbox import Worker, WorkerConfig
 
 COLLECTION_FAILED = "the checks for this exercise could not be loaded; tell your instructor:\n{error}"
 NO_TRITON_GPU = {"TRITON_INTERPRET": "1"}
+HIDDEN_POINTS_NOTE = (
+    "{hidden:g} of the {total:g} points are graded by your instructor's hidden checks, which are not in "
+    "this copy of the course: this run can earn at most {public:g}."
+)
 
 
 def new_seed() -> int:
@@ -49,13 +53,13 @@ def _has_cuda() -> bool:
     return os.path.exists("/dev/nvidiactl") or os.path.exists("/dev/nvidia0")
 
 
-def learner_files(exercise: Exercise, source: Path | None = None) -> list[Path]:
+def learner_files(exercise: Exercise, source: Path | None = None) -> list[tuple[str, Path]]:
     """The files copied into the worker's scratch folder: learner files, then data files.
 
     ``source`` may be a folder holding the learner's files (a submission, or the
     solutions folder) or one ``.py`` file standing for the exercise's main learner file.
     """
-    files: list[Path] = []
+    files: list[tuple[str, Path]] = []
     for i, name in enumerate(exercise.files.learner):
         if source is None:
             path = exercise.directory / name
@@ -67,12 +71,12 @@ def learner_files(exercise: Exercise, source: Path | None = None) -> list[Path]:
             path = exercise.directory / name
         if not path.is_file():
             raise UsageError(f"{path} does not exist: it should hold your {name}")
-        files.append(path)
-    files.extend(exercise.directory / d for d in exercise.files.data)
+        files.append((name, path))
+    files.extend((d, exercise.directory / d) for d in exercise.files.data)
     return files
 
 
-def make_worker(exercise: Exercise, files: list[Path]) -> Worker:
+def make_worker(exercise: Exercise, files: list[tuple[str, Path]]) -> Worker:
     return Worker(
         WorkerConfig(
             module_name=exercise.module_name,
@@ -85,11 +89,11 @@ def make_worker(exercise: Exercise, files: list[Path]) -> Worker:
     )
 
 
-def static_forbidden(exercise: Exercise, files: list[Path]) -> dict[str, list[str]]:
+def static_forbidden(exercise: Exercise, files: list[tuple[str, Path]]) -> dict[str, list[str]]:
     if not exercise.forbidden:
         return {}
     try:
-        source = files[0].read_text(encoding="utf-8", errors="replace")
+        source = files[0][1].read_text(encoding="utf-8", errors="replace")
     except OSError:
         return {}
     return forbidden_scan.scan(source, exercise.forbidden)
@@ -114,15 +118,19 @@ def grade(
         files = learner_files(exercise, source)
         worker = make_worker(exercise, files)
         worker.start()  # overlaps with pytest's start-up below
-        backend = WorkerBackend(worker, files[0].name)
+        backend = WorkerBackend(worker, files[0][0])
         forbidden = static_forbidden(exercise, files)
-        file_label = file_label or str(files[0])
+        file_label = file_label or str(files[0][1])
     try:
         result = run_checks(exercise, backend, seed=seed, forbidden=forbidden, only=only, prefer_misconception=prefer_misconception)
     finally:
         backend.close()
     result.file = file_label or backend.label
     result.seconds = time.perf_counter() - started
+    if exercise.hidden_points:
+        result.notes.append(
+            HIDDEN_POINTS_NOTE.format(hidden=exercise.hidden_points, total=exercise.points, public=exercise.points - exercise.hidden_points)
+        )
     if forbidden:
         for fn, names in sorted(forbidden.items()):
             result.notes.append(f"{fn} uses {', '.join(names)}, which this exercise does not allow.")
@@ -189,6 +197,8 @@ def run_checks(
         reference_process=lambda: _reference_process(exercise, params),
     )
     checks = [str(p) for p in exercise.check_paths if p.is_file()]
+    if not checks:  # a published exercise whose checks all stay with the instructor: never let pytest collect "."
+        return ExerciseResult(exercise=exercise.id, title=exercise.title, seed=seed, max_score=float(exercise.points))
     args = [
         *checks,
         "-p", "no:cacheprovider",

@@ -42,7 +42,7 @@ OUTPUT_KEEP = 8 * 1024  # how much of the learner's printing we keep to show the
 @dataclass
 class WorkerConfig:
     module_name: str  # the learner's module, imported by name from the scratch folder
-    files: list[Path]  # copied into the scratch folder
+    files: list[tuple[str, Path]]  # (name in the scratch folder, source) pairs, copied in
     limits: Limits
     preload: tuple[str, ...] = ("numpy",)
     forbidden: tuple[str, ...] = ()
@@ -125,14 +125,16 @@ class Worker:
         self.scratch: str | None = None
         self.import_failure: SubmissionFailure | None = None
         self._imported = False
-        self.file_label = Path(config.files[0]).name if config.files else config.module_name + ".py"
+        self.file_label = config.files[0][0] if config.files else config.module_name + ".py"
 
     # -- life cycle -------------------------------------------------------------
     def start(self) -> None:
         """Start the child and ask it to import the module; does not wait for the answer."""
         self.scratch = tempfile.mkdtemp(prefix="grade-worker-")
-        for f in self.config.files:
-            shutil.copy2(f, self.scratch)
+        for name, src in self.config.files:
+            dest = Path(self.scratch, name)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest)
         limits = self.config.limits
         spec = {
             "memory_mb": limits.memory_mb,

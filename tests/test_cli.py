@@ -1,0 +1,118 @@
+"""The `grade` command through click's CliRunner, on a temporary one-exercise course."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import main
+
+from .conftest import ROOT
+
+
+@pytest.fixture
+def course_dir(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "exercises/ex01_cosine_similarity", tmp_path / "exercises/ex01_cosine_similarity")
+    shutil.copytree(ROOT / "solutions/ex01_cosine_similarity", tmp_path / "solutions/ex01_cosine_similarity")
+    (tmp_path / "course.yaml").write_text("title: Mini course\nexercises:\n  - ex01_cosine_similarity\n")
+    return tmp_path
+
+
+def grade(course_dir: Path, *args: str):
+    return CliRunner().invoke(main, ["--course", str(course_dir), *args], catch_exceptions=False)
+
+
+def test_stub_scores_zero_and_exits_one_with_actionable_messages(course_dir):
+    result = grade(course_dir, "ex01", "--seed", "4")
+    assert result.exit_code == 1
+    out = result.output
+    assert "ex01 · Cosine similarity" in out and "0/20" in out
+    assert "called pairwise_cosine(A, B)" in out and "NotImplementedError" in out
+    assert "grade ex01 --seed 4" in out and "grade hint ex01" in out
+
+
+def test_reference_scores_full_marks_and_exits_zero(course_dir):
+    ref = course_dir / "solutions/ex01_cosine_similarity/cosine.py"
+    shutil.copy(ref, course_dir / "exercises/ex01_cosine_similarity/cosine.py")
+    for name in ("ex01", "1", "cosine"):
+        result = grade(course_dir, name)
+        assert result.exit_code == 0, result.output
+        assert "20/20" in result.output
+
+
+def test_json_uses_gradescope_names(course_dir):
+    result = grade(course_dir, "ex01", "--json", "--seed", "9")
+    data = json.loads(result.output)
+    assert data["score"] == 0 and data["max_score"] == 20 and data["seed"] == 9
+    test = data["tests"][0]
+    assert {"name", "score", "max_score", "status", "output"} <= set(test)
+    assert test["status"] == "failed" and "NotImplementedError" in test["output"]
+    assert "detail" not in test
+
+
+def test_gradescope_results_file(course_dir, tmp_path):
+    out = tmp_path / "results.json"
+    grade(course_dir, "ex01", "--gradescope", str(out))
+    data = json.loads(out.read_text())
+    assert data["score"] == 0 and len(data["tests"]) == 11
+    assert all(t["visibility"] == "visible" and t["max_score"] > 0 for t in data["tests"])
+
+
+def test_same_seed_replays_the_same_messages(course_dir, tmp_path):
+    wrong = tmp_path / "wrong.py"
+    wrong.write_text((ROOT / "solutions/ex01_cosine_similarity/cosine.py").read_text().replace("return _unit_rows(A) @ _unit_rows(B).T", "return A @ B.T"))
+    a = json.loads(grade(course_dir, "ex01", "--json", "--seed", "21", "--file", str(wrong)).output)
+    b = json.loads(grade(course_dir, "ex01", "--json", "--seed", "21", "--file", str(wrong)).output)
+    assert [t["output"] for t in a["tests"]] == [t["output"] for t in b["tests"]]
+    assert any("raw dot product" in t["output"] for t in a["tests"])
+
+
+def test_unknown_exercise_is_a_usage_error(course_dir):
+    result = grade(course_dir, "ex99")
+    assert result.exit_code == 2 and "no exercise called 'ex99'" in result.output
+
+
+def test_broken_course_file_names_file_line_field(course_dir):
+    (course_dir / "course.yaml").write_text("title: Mini\nexercises:\n  - ex01_cosine_similarity\ncolour: red\n")
+    result = grade(course_dir, "ex01")
+    assert result.exit_code == 3
+    assert "course.yaml:4" in result.output and "unknown field 'colour'" in result.output
+
+
+def test_no_course_found(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GRADE_COURSE", raising=False)
+    result = CliRunner().invoke(main, ["ex01"])
+    assert result.exit_code == 2 and "no course.yaml found" in result.output
+
+
+def test_verify_passes_for_ex01(course_dir):
+    result = grade(course_dir, "verify", "ex01")
+    assert result.exit_code == 0, result.output
+    assert "all 1 exercises verified" in result.output
+
+
+def test_verify_catches_a_check_that_cannot_fail(course_dir):
+    """A stub that already returns right answers for one function: verify must say the stub scores."""
+    stub = course_dir / "exercises/ex01_cosine_similarity/cosine.py"
+    stub.write_text(stub.read_text().replace(
+        '    """\n    raise NotImplementedError\n\n\ndef pairwise_cosine',
+        '    """\n    import numpy as np\n    na, nb = np.linalg.norm(a), np.linalg.norm(b)\n    return 0.0 if na == 0 or nb == 0 else float(a @ b / (na * nb))\n\n\ndef pairwise_cosine',
+        1,
+    ))
+    result = grade(course_dir, "verify", "ex01")
+    assert result.exit_code == 1 and "the stub earns 0" in result.output
+
+
+def test_every_command_has_help():
+    """A meta-test: every registered command explains itself."""
+    runner = CliRunner()
+    assert "Grade linear-algebra exercises" in runner.invoke(main, ["--help"]).output
+    for name, command in main.commands.items():
+        result = runner.invoke(main, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert command.help and len(command.help.strip()) > 20, f"{name} has no real help text"

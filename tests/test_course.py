@@ -1,0 +1,118 @@
+"""The course model: loading, errors that name file/line/field, resolution, discovery."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.course import find_course_root, load_course
+from grader.errors import CourseError, UsageError
+
+from .conftest import ROOT
+
+
+@pytest.fixture
+def mini(tmp_path: Path) -> Path:
+    """A one-exercise copy of the course to break in different ways."""
+    shutil.copytree(ROOT / "exercises/ex01_cosine_similarity", tmp_path / "exercises/ex01_cosine_similarity")
+    shutil.copytree(ROOT / "solutions/ex01_cosine_similarity", tmp_path / "solutions/ex01_cosine_similarity")
+    (tmp_path / "course.yaml").write_text("title: Mini\nexercises:\n  - ex01_cosine_similarity\n")
+    return tmp_path
+
+
+def exercise_yaml(root: Path) -> Path:
+    return root / "exercises/ex01_cosine_similarity/exercise.yaml"
+
+
+def test_the_real_course_loads_in_order(course):
+    assert course.exercises[0].id == "ex01"
+    ids = [e.number for e in course.exercises]
+    assert ids == sorted(ids)
+
+
+def test_exercise_fields_are_typed(mini):
+    ex = load_course(mini).exercises[0]
+    assert ex.title == "Cosine similarity" and ex.difficulty == "easy"
+    assert ex.entry_points == ("cosine_similarity", "pairwise_cosine", "top_k_similar")
+    assert ex.module_name == "cosine" and ex.points == 20
+    assert ex.limits.cpu_seconds == 10 and ex.limits.memory_mb == 1024
+    assert ex.reference_path == mini / "solutions/ex01_cosine_similarity/cosine.py"
+
+
+@pytest.mark.parametrize("name", ["ex01", "1", "01", "cosine", "cosine_similarity", "ex01_cosine_similarity", "EX01", "exercises/ex01_cosine_similarity/"])
+def test_exercises_resolve_by_id_number_slug_alias_or_folder(mini, name):
+    assert load_course(mini).resolve(name).id == "ex01"
+
+
+def test_unknown_exercise_lists_the_known_ones(mini):
+    with pytest.raises(UsageError, match=r"no exercise called 'pca'.*ex01 \(cosine_similarity\)"):
+        load_course(mini).resolve("pca")
+
+
+def test_unknown_key_names_file_line_and_field(mini):
+    path = exercise_yaml(mini)
+    path.write_text(path.read_text() + "pointz: 3\n")
+    with pytest.raises(CourseError) as err:
+        load_course(mini)
+    text = str(err.value)
+    line = len(path.read_text().splitlines())
+    assert f"exercise.yaml:{line}" in text and "unknown field 'pointz'" in text and "known fields" in text
+
+
+def test_wrong_type_names_the_field_and_what_is_expected(mini):
+    path = exercise_yaml(mini)
+    path.write_text(path.read_text().replace("points: 20", "points: twenty"))
+    with pytest.raises(CourseError, match=r"field 'points': expected a whole number, got 'twenty'"):
+        load_course(mini)
+
+
+def test_missing_field_is_named(mini):
+    path = exercise_yaml(mini)
+    path.write_text("\n".join(line for line in path.read_text().splitlines() if not line.startswith("title:")))
+    with pytest.raises(CourseError, match=r"missing required field 'title'"):
+        load_course(mini)
+
+
+def test_missing_stub_file_is_an_error(mini):
+    (mini / "exercises/ex01_cosine_similarity/cosine.py").unlink()
+    with pytest.raises(CourseError, match=r"field 'files.learner': 'cosine.py' is listed but .* does not exist"):
+        load_course(mini)
+
+
+def test_limits_are_checked_and_merged(mini):
+    path = exercise_yaml(mini)
+    path.write_text(path.read_text() + "limits:\n  cpu_seconds: 3\n  memory_mb: -1\n")
+    with pytest.raises(CourseError, match=r"limits.memory_mb.*must be positive"):
+        load_course(mini)
+    path.write_text(path.read_text().replace("memory_mb: -1", "memory_mb: 300"))
+    ex = load_course(mini).exercises[0]
+    assert ex.limits.cpu_seconds == 3 and ex.limits.memory_mb == 300 and ex.limits.wall_seconds == 20
+
+
+def test_invalid_yaml_names_the_line(mini):
+    (mini / "course.yaml").write_text("title: Mini\nexercises: [ex01\n")
+    with pytest.raises(CourseError, match=r"course.yaml:\d+: not valid YAML"):
+        load_course(mini)
+
+
+def test_listed_exercise_without_folder(mini):
+    (mini / "course.yaml").write_text("title: Mini\nexercises:\n  - ex01_cosine_similarity\n  - ex02_missing\n")
+    with pytest.raises(CourseError, match=r"course.yaml:4: field 'exercises\[1\]': 'ex02_missing' is listed"):
+        load_course(mini)
+
+
+def test_id_must_match_the_folder(mini):
+    path = exercise_yaml(mini)
+    path.write_text(path.read_text().replace("id: ex01", "id: ex02"))
+    with pytest.raises(CourseError, match=r"does not match the folder"):
+        load_course(mini)
+
+
+def test_course_is_found_upwards_like_git(mini, monkeypatch):
+    deep = mini / "exercises/ex01_cosine_similarity/checks"
+    assert find_course_root(deep) == mini.resolve()
+    monkeypatch.delenv("GRADE_COURSE", raising=False)
+    with pytest.raises(UsageError, match="no course.yaml found"):
+        find_course_root(Path("/"))

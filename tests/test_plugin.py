@@ -1,0 +1,165 @@
+"""The grading plugin, run by pytester on small check files (as pytest tests its own plugins)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader.plugin import GradingPlugin
+from grader.proxy import LocalBackend, Submission
+
+
+class Learner:
+    """A learner module stand-in (trusted here: the plugin, not the worker, is under test)."""
+
+    @staticmethod
+    def double(x):
+        return 2 * x
+
+    @staticmethod
+    def broken(x):
+        raise ZeroDivisionError("oops")
+
+
+class Reference:
+    double = staticmethod(lambda x: 2 * x)
+    broken = staticmethod(lambda x: x)
+
+
+def run(pytester: pytest.Pytester, source: str, *, seed: int = 11) -> GradingPlugin:
+    pytester.makepyfile(test_checks=source)
+    plugin = GradingPlugin(
+        submission=Submission(LocalBackend(Learner, "learner.py"), ("double", "broken")),
+        seed=seed,
+        reference=lambda: Reference,
+        misconceptions=lambda: [],
+    )
+    pytester.runpytest_inprocess("-p", "no:cacheprovider", plugins=[plugin])
+    return plugin
+
+
+CHECKS = """
+import numpy as np
+import pytest
+from grader.checking import expect, points, visibility
+
+@points(2)
+def test_doubles_arrays(submission, reference, rng):
+    x = rng.standard_normal(4)
+    expect(submission.double(x)).to_match(reference.double(x))
+
+@points(3)
+@visibility("hidden")
+def test_broken_function_fails_with_the_reason(submission):
+    submission.broken(np.ones(2))
+
+@points(1)
+def test_a_plain_assert_still_fails(submission):
+    assert submission.double(1) == 3
+
+@pytest.fixture
+def exploding():
+    raise RuntimeError("fixture blew up")
+
+@points(4)
+def test_setup_error_is_an_error_not_a_pass(submission, exploding):
+    pass
+
+@points(1)
+def test_teardown_error_costs_the_points(submission, request):
+    request.addfinalizer(lambda: 1 / 0)
+"""
+
+
+def test_points_visibility_and_outcomes_are_collected(pytester):
+    plugin = run(pytester, CHECKS)
+    res = {r.test_id: r for r in plugin.results.values()}
+    assert res["test_doubles_arrays"].passed and res["test_doubles_arrays"].score == 2
+    broken = res["test_broken_function_fails_with_the_reason"]
+    assert broken.status == "failed" and broken.score == 0 and broken.max_score == 3 and broken.visibility == "hidden"
+    assert "ZeroDivisionError" in broken.output and "called broken(" in broken.output
+    assert res["test_a_plain_assert_still_fails"].score == 0
+    setup = res["test_setup_error_is_an_error_not_a_pass"]
+    assert setup.status == "error" and setup.score == 0 and "fixture blew up" in setup.output
+    teardown = res["test_teardown_error_costs_the_points"]
+    assert teardown.status == "error" and teardown.score == 0
+
+
+def test_check_names_read_as_behaviour(pytester):
+    plugin = run(pytester, CHECKS)
+    names = [r.name for r in plugin.results.values()]
+    assert "doubles arrays" in names and "broken function fails with the reason" in names
+
+
+def test_rng_is_seeded_per_run_and_per_check(pytester):
+    source = """
+from grader.checking import points
+SEEN = []
+@points(1)
+def test_one(rng):
+    SEEN.append(rng.integers(0, 2**31))
+    print("VALUE", SEEN[-1])
+    raise AssertionError(str(SEEN[-1]))
+@points(1)
+def test_two(rng):
+    raise AssertionError(str(rng.integers(0, 2**31)))
+"""
+    first = [r.output for r in run(pytester, source, seed=5).results.values()]
+    again = [r.output for r in run(pytester, source, seed=5).results.values()]
+    other = [r.output for r in run(pytester, source, seed=6).results.values()]
+    assert first == again and first != other and first[0] != first[1]
+
+
+def test_a_hook_wrapper_in_a_conftest_cannot_turn_failures_into_passes(tmp_path):
+    """A conftest.py dropped beside the checks is never loaded by the grader."""
+    import shutil
+
+    from grader.course import load_course
+    from grader.runner import grade
+
+    from .conftest import ROOT
+
+    shutil.copytree(ROOT / "exercises/ex01_cosine_similarity", tmp_path / "exercises/ex01_cosine_similarity")
+    shutil.copytree(ROOT / "solutions/ex01_cosine_similarity", tmp_path / "solutions/ex01_cosine_similarity")
+    (tmp_path / "course.yaml").write_text("title: t\nexercises: [ex01_cosine_similarity]\n")
+    (tmp_path / "exercises/ex01_cosine_similarity/checks/conftest.py").write_text(
+        "import pytest\n"
+        "@pytest.hookimpl(wrapper=True)\n"
+        "def pytest_runtest_makereport(item, call):\n"
+        "    rep = yield\n"
+        "    rep.outcome = 'passed'\n"
+        "    return rep\n"
+    )
+    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = -p no:grader_anything\n")
+    ex = load_course(tmp_path).resolve("ex01")
+    assert grade(ex, seed=3).score == 0
+
+
+def test_misconception_is_named_when_outputs_match(pytester):
+    from grader.misconceptions import Misconception
+
+    halve = Misconception("halved", "you halved instead of doubling")
+    halve(lambda x: x / 2).__name__  # noqa: B018
+    halve.functions = {"double": lambda x: x / 2}
+
+    class Halver:
+        double = staticmethod(lambda x: x / 2)
+        broken = staticmethod(lambda x: x)
+
+    pytester.makepyfile(test_checks="""
+from grader.checking import expect, points
+@points(1)
+def test_doubles(submission, reference, rng):
+    x = rng.standard_normal(3)
+    expect(submission.double(x)).to_match(reference.double(x))
+""")
+    plugin = GradingPlugin(
+        submission=Submission(LocalBackend(Halver, "learner.py"), ("double", "broken")),
+        seed=1,
+        reference=lambda: Reference,
+        misconceptions=lambda: [halve],
+    )
+    pytester.runpytest_inprocess("-p", "no:cacheprovider", plugins=[plugin])
+    (result,) = plugin.results.values()
+    assert result.misconception == "halved" and "you halved instead of doubling" in result.output
+    assert np.isfinite(result.max_score)
