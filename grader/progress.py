@@ -461,9 +461,11 @@ class Store:
         row = self.conn.execute("SELECT id FROM drill WHERE status = 'active' ORDER BY started DESC LIMIT 1").fetchone()
         return self.drill(row["id"]) if row else None
 
-    def finish_drill(self, drill_id: int, scores: dict[int, tuple[float, float]], *, status: str = "submitted") -> Drill:
+    def finish_drill(
+        self, drill_id: int, scores: dict[int, tuple[float, float]], *, status: str = "submitted", finished: float | None = None
+    ) -> Drill:
         with self.transaction() as c:
-            c.execute("UPDATE drill SET status = ?, finished = ? WHERE id = ?", (status, time.time(), drill_id))
+            c.execute("UPDATE drill SET status = ?, finished = ? WHERE id = ?", (status, finished or time.time(), drill_id))
             c.executemany(
                 "UPDATE drill_problem SET score = ?, max_score = ? WHERE drill = ? AND position = ?",
                 [(s, m, drill_id, pos) for pos, (s, m) in scores.items()],

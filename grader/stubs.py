@@ -3,19 +3,19 @@
 The learner edits ``exercises/exNN_slug/<file>.py`` in place, so the stub's original text
 must come from somewhere else. In order of trust:
 
-1. **snapshot**: the first time any learner command sees an exercise whose files still
-   look like a stub (every entry point's body only raises ``NotImplementedError``, read
-   with ``ast``), the files are copied into the state folder
-   (``.grade/stubs/exNN_slug/<file>``). ``grade ex01``, ``grade list`` and ``grade`` alone
-   snapshot every exercise at once, so later exercises are saved before they are opened.
-2. **git**: in a git checkout (the instructor's tree, or a course cloned from one), the
-   newest committed version of the file that still looks like a stub. A learner bundle
-   need not be a git repository, and a learner may commit their own work, so this is
-   second.
+1. **git**: in a git checkout (the instructor's tree, or a course cloned from one), the
+   newest committed version of the file that still looks like a stub (every entry point's
+   body only raises ``NotImplementedError``, read with ``ast``). It follows the
+   instructor's revisions of a stub, and skips past a learner's own commits.
+2. **snapshot**: a learner bundle need not be a git repository. So the first time any
+   learner command sees an exercise whose files still look like a stub, they are copied
+   into the state folder (``.grade/stubs/exNN_slug/<file>``). ``grade ex01``, ``grade list``
+   and ``grade`` alone snapshot every exercise at once, so later exercises are saved
+   before they are ever opened.
 3. **rebuilt**: from the learner's own file, with every entry point's body replaced by its
    docstring and ``raise NotImplementedError``: signatures, imports and docstrings survive.
-   Last of all, the same from the reference solution (helpers dropped, so no answer leaks),
-   when the learner's file no longer parses.
+   For a drill, or when the learner's file no longer parses, the same from the reference
+   solution, with its helpers dropped so that no answer leaks.
 
 A snapshot is taken once and kept: re-taking it whenever the file looks like a stub would
 fold a learner's first edits (a helper, an import) into "the stub".
@@ -273,14 +273,14 @@ def pristine_stub(course: Course, exercise: Exercise, state_dir: Path, *, for_dr
     ``for_drill`` prefers the reference's skeleton over the learner's file when rebuilding:
     a drill must not carry the learner's earlier work into the workspace.
     """
+    from_git = _from_git(course, exercise)
+    if from_git is not None:
+        return from_git
     folder = snapshot_folder(state_dir, exercise)
     if has_snapshot(state_dir, exercise):
         texts = {name: _read(folder / name) for name in exercise.files.learner}
         if all(t is not None for t in texts.values()):
             return StubSource({k: v or "" for k, v in texts.items()}, ORIGIN_SNAPSHOT)
-    from_git = _from_git(course, exercise)
-    if from_git is not None:
-        return from_git
     main = exercise.files.learner[0]
     others = {name: _read(exercise.directory / name) or "" for name in exercise.files.learner[1:]}
     learner_text = _read(exercise.directory / main)

@@ -20,6 +20,7 @@ from typing import Any
 MODE_EVENTS = "file events"
 MODE_WATCHDOG_POLLING = "polling (watchdog)"
 MODE_POLLING = "polling"
+WRITE_EVENTS = frozenset({"modified", "created", "moved", "deleted", "closed"})
 
 
 class FileWatcher:
@@ -59,6 +60,10 @@ class FileWatcher:
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event: FileSystemEvent) -> None:
+                # Reading a file raises "opened" and "closed_no_write" events: reacting to
+                # those would make the watcher's own reads wake it forever.
+                if event.event_type not in WRITE_EVENTS:
+                    return
                 # Editors save by writing a temp file and renaming it over the original:
                 # the watched name can be the source or the destination of the event.
                 paths = {str(getattr(event, "src_path", "")), str(getattr(event, "dest_path", "") or "")}

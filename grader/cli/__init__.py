@@ -59,7 +59,9 @@ def main(ctx: click.Context, course_dir: Path | None) -> None:
     ctx.ensure_object(dict)
     ctx.obj["course_dir"] = course_dir
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        from .listing import default
+
+        default(ctx)
 
 
 def load(ctx: click.Context) -> Any:
@@ -72,9 +74,9 @@ def load(ctx: click.Context) -> Any:
 
 
 def _register() -> None:
-    from . import check, verify
+    from . import check, drill, grade_all, hint, listing, reset, solution, verify, watch
 
-    for module in (check, verify):
+    for module in (check, verify, listing, hint, watch, reset, solution, drill, grade_all):
         main.add_command(module.command)
 
 

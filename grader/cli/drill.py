@@ -33,7 +33,7 @@ RESULT = "Drill #{id}: {score:g}/{max:g} in {taken} of {allowed}{late}"
 LATE = " (over time by {over})"
 NEW_BEST = "New personal best for {id}: {score:g}/{max:g}{time}."
 NO_HISTORY = "No drills yet. Start one with: grade drill --minutes 30"
-DIFFICULTY_FLAGS = "--topic, --difficulty, --minutes, --count, --seed and --workspace start a new drill; they cannot go with {flag}."
+START_FLAGS = "--topic, --difficulty, --minutes, --count, --seed and --workspace start a new drill; they cannot go with {flag}."
 
 
 def _clock(seconds: float | None) -> str:
@@ -98,7 +98,7 @@ def command(
         raise UsageError(f"{' and '.join(modes)} cannot go together.")
     starting = bool(topics or difficulties or minutes is not None or count != 1 or seed is not None or workspace)
     if modes and starting:
-        raise UsageError(DIFFICULTY_FLAGS.format(flag=modes[0]))
+        raise UsageError(START_FLAGS.format(flag=modes[0]))
     course = load(ctx)
     store = open_store(course)
     if store is None:
@@ -239,10 +239,8 @@ def _grade_drill(course: Any, store: Any, drill: Any, *, finished: float | None 
         click.echo("")
         scores[p.position] = (result.score, result.max_score)
         all_full = all_full and result.full_marks
-    done = store.finish_drill(drill.id, scores)
-    if finished is not None:  # graded after its time: the clock stopped at the last save
-        store.conn.execute("UPDATE drill SET finished = ? WHERE id = ?", (finished, drill.id))
-        done = store.drill(drill.id)
+    # Graded after its time (``finished`` given): the clock stopped at the last save.
+    done = store.finish_drill(drill.id, scores, finished=finished)
     score = sum(s for s, _ in scores.values())
     top = sum(m for _, m in scores.values())
     taken = done.seconds_taken or 0.0
@@ -296,6 +294,6 @@ def _history(course: Any, store: Any) -> None:
 
 def _table(heads: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(heads)]
-    click.echo("  " + "  ".join(click.style(h.ljust(w), dim=True) for h, w in zip(heads, widths)))
+    click.echo("  " + click.style("  ".join(h.ljust(w) for h, w in zip(heads, widths)).rstrip(), dim=True))
     for r in rows:
         click.echo("  " + "  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())

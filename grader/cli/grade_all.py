@@ -77,7 +77,7 @@ def _summary(rows: list[dict[str, Any]]) -> None:
     ]
     heads = ("id", "title", "score", "status")
     widths = [max([len(h), *(len(c[k]) for c in cells)]) for k, h in enumerate(heads)]
-    click.echo("  " + "  ".join(click.style(h.ljust(w), dim=True) for h, w in zip(heads, widths)))
+    click.echo("  " + click.style("  ".join(h.ljust(w) for h, w in zip(heads, widths)).rstrip(), dim=True))
     for c, r in zip(cells, rows):
         colour = "green" if r["full_marks"] else "red"
         click.echo("  " + "  ".join(v.ljust(w) for v, w in zip(c[:-1], widths)) + "  " + click.style(c[-1], fg=colour))

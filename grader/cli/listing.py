@@ -78,7 +78,7 @@ def render(course: Any, table: list[dict[str, Any]]) -> list[str]:
     widths = [max(len(h), *(len(c[i]) for c in cells)) if cells else len(h) for i, h in enumerate(COLUMNS)]
     solved = sum(r["solved"] for r in table)
     lines = [click.style(HEADER.format(title=course.title, solved=solved, total=len(table)), bold=True), ""]
-    lines.append("  " + "  ".join(click.style(h.ljust(w), dim=True) for h, w in zip(COLUMNS, widths)))
+    lines.append("  " + click.style("  ".join(h.ljust(w) for h, w in zip(COLUMNS, widths)).rstrip(), dim=True))
     for c, r in zip(cells, table):
         text = "  ".join(v.ljust(w) for v, w in zip(c[:-1], widths))
         lines.append("  " + text + "  " + click.style(c[-1], **_STATUS_STYLE.get(r["status"], {})))

@@ -13,6 +13,8 @@ GRADING = "grading {file} …"
 FOOTER = "watching {files} ({mode}) · save to re-grade · Ctrl-C to stop · last run {when}"
 STOPPED = "Stopped watching {id}. Your file is as you left it; grade {id} grades it again."
 GRADE_FAILED = "{file} could not be graded this time: {error}\nFix it and save again; still watching."
+SYNTAX = "{id} · {title}  not graded: your file does not parse yet"
+SYNTAX_NEXT = "Fix it and save: the checks run as soon as Python can read the file."
 INTERNAL = "grade hit an internal error while grading (still watching; please report it):\n{error}"
 
 
@@ -88,6 +90,14 @@ def _grade_and_draw(course: Any, ex: Any, store: Any, *, seed: int | None, faile
         click.echo("─" * 60)
     click.echo(click.style(GRADING.format(file=ex.learner_paths[0].name), dim=True))
     file = ex.learner_paths[0].relative_to(course.root)
+    problem = _syntax_error(ex.learner_paths)
+    if problem is not None:  # said at once: grading would only fail every check the same way
+        if tty:
+            click.clear()
+        click.echo(click.style(SYNTAX.format(id=ex.id, title=ex.title), bold=True))
+        click.echo("")
+        click.echo(problem)
+        return None
     try:
         result = grade(ex, seed=seed)
     except GradeError as exc:
@@ -104,6 +114,21 @@ def _grade_and_draw(course: Any, ex: Any, store: Any, *, seed: int | None, faile
     click.echo(score_card(result, show_passed=not failed_only))
     record(store, course, result, via="watch")
     return result
+
+
+def _syntax_error(paths: list[Any]) -> str | None:
+    """The Python syntax error in the learner's files, if any (compiled, never run)."""
+    import traceback
+
+    for path in paths:
+        try:
+            compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            lines = traceback.format_exception_only(type(exc), exc)
+            return "".join("    " + line for line in "".join(lines).splitlines(keepends=True)).rstrip() + "\n\n" + SYNTAX_NEXT
+        except (OSError, ValueError):
+            continue  # missing for a moment, or not text: grading says so plainly
+    return None
 
 
 # Ctrl-C while pytest runs the checks is caught by pytest, which only stops the session:
