@@ -127,6 +127,9 @@ class GradingPlugin:
             self.results.pop(item.nodeid, None)
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        reset = getattr(self._submission.backend, "reset", None)
+        if reset is not None and self._started:
+            reset()
         self._submission.calls = []
         expect_module._active[:] = [self._submission]
         self._started[item.nodeid] = time.perf_counter()

@@ -112,6 +112,9 @@ class LocalBackend:
     def close(self) -> None:
         pass
 
+    def reset(self) -> None:
+        pass
+
 
 class WorkerBackend:
     """The learner's module in a worker process (see :mod:`grader.sandbox`)."""
@@ -121,6 +124,10 @@ class WorkerBackend:
 
     def start(self) -> None:
         self.worker.start()
+
+    def reset(self) -> None:
+        """A fresh worker for the next check: nothing one check leaves running reaches another."""
+        self.worker.recycle()
 
     def call(self, name: str, header: bytes, blobs: list[bytes], *, return_args: bool = False) -> tuple[bytes, list[bytes], float]:
         return self.worker.call(name, header, blobs, return_args=return_args)

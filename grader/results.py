@@ -35,6 +35,7 @@ class ExerciseResult:
     file: str = ""
     notes: list[str] = field(default_factory=list)  # said once, above the checks
     printed: str = ""  # what the learner's code printed that no failure claimed
+    isolation: dict[str, str] = field(default_factory=dict)  # layer -> "on ..." / "off: reason"
 
     @property
     def score(self) -> float:
@@ -65,6 +66,7 @@ class ExerciseResult:
             "execution_time": round(self.seconds, 3),
             "file": self.file,
             "notes": self.notes,
+            "isolation": self.isolation,
             "tests": tests,
         }
 

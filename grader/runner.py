@@ -125,6 +125,9 @@ def grade(
         result = run_checks(exercise, backend, seed=seed, forbidden=forbidden, only=only, prefer_misconception=prefer_misconception)
     finally:
         backend.close()
+    worker_layers = getattr(getattr(backend, "worker", None), "layers", None)
+    if worker_layers:
+        result.isolation = dict(worker_layers)
     result.file = file_label or backend.label
     result.seconds = time.perf_counter() - started
     if exercise.hidden_points:

@@ -1,19 +1,23 @@
 """The trusted side of the worker: start it, send calls, enforce limits, read results.
 
-The learner's module runs only in the child process this class starts. The parent
-measures wall time and CPU time itself (from /proc, not from the child), drains the
-child's output with a cap, and decodes results with :mod:`grader.codec`'s strict
-decoder. Any breach kills the child's whole process group; the next call starts a
-fresh child.
+Workers are forked by a zygote (:mod:`grader.zygote`) that has imported numpy, torch or
+triton once and runs no learner code; each check gets a fresh worker, so nothing a
+check leaves behind (threads, state, files) reaches the next. The learner's module runs
+only in that worker. The grader measures wall time and CPU time itself (from /proc, not
+from the child), reads the child's output with a cap, and decodes results with
+:mod:`grader.codec`'s strict decoder. Any breach kills the worker's process group and
+every orphan it left; the next call starts a fresh worker.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -33,7 +37,7 @@ from .failures import (
     WorkerStopped,
 )
 
-WORKER_SCRIPT = Path(__file__).with_name("worker.py")
+ZYGOTE_SCRIPT = Path(__file__).with_name("zygote.py")
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 _POLL_SECONDS = 0.05
 OUTPUT_KEEP = 8 * 1024  # how much of the learner's printing we keep to show them
@@ -47,6 +51,7 @@ class WorkerConfig:
     preload: tuple[str, ...] = ("numpy",)
     forbidden: tuple[str, ...] = ()
     env: dict[str, str] | None = None
+    disable_layers: tuple[str, ...] = ()  # for tests of the layers themselves
 
 
 def scrubbed_env(scratch: str, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -116,90 +121,226 @@ class _Output:
             self.fd = None
 
 
+
+class Zygote:
+    """The grader's handle on one zygote process (see :mod:`grader.zygote`)."""
+
+    def __init__(self, preload: tuple[str, ...], env: dict[str, str]) -> None:
+        self.home = tempfile.mkdtemp(prefix="grade-zygote-")
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock = parent
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-u", "-B", str(ZYGOTE_SCRIPT), str(child.fileno()), ",".join(preload)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=self.home,
+            env=scrubbed_env(self.home, env),
+            pass_fds=(child.fileno(),),
+            start_new_session=True,
+        )
+        child.close()
+        self._buffer = b""
+        self._tickets = 0
+        self._answered = 0
+        self._pids: dict[int, int] = {}
+        self._exits: dict[int, int] = {}
+        self._forget: set[int] = set()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def spawn(self, spec: dict[str, Any], fds: tuple[int, int, int]) -> int:
+        """Ask for a worker; returns a ticket to redeem with :meth:`pid`."""
+        message = json.dumps({"op": "spawn", "spec": spec}).encode() + b"\n"
+        socket.send_fds(self.sock, [message], list(fds))
+        self._tickets += 1
+        return self._tickets
+
+    def pid(self, ticket: int, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while ticket not in self._pids:
+            self._read(deadline)
+        return self._pids.pop(ticket)
+
+    def exit_status(self, pid: int, timeout: float) -> int | None:
+        deadline = time.monotonic() + timeout
+        while pid not in self._exits:
+            try:
+                self._read(deadline)
+            except TimeoutError:
+                return None
+        return self._exits.pop(pid)
+
+    def kill(self, pid: int, *, forget: bool = True) -> None:
+        """SIGKILL the worker's group now; the zygote then sweeps any orphan it left."""
+        for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+            try:
+                target()
+            except (ProcessLookupError, PermissionError):
+                pass
+        if forget:
+            self._forget.add(pid)
+            self._exits.pop(pid, None)
+        try:
+            self.sock.sendall(json.dumps({"op": "kill", "pid": pid}).encode() + b"\n")
+        except OSError:
+            pass
+
+    def _read(self, deadline: float) -> None:
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the zygote did not answer")
+            ready, _, _ = select.select([self.sock], [], [], remaining)
+            if not ready:
+                continue
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise OSError("the zygote exited")
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        msg = json.loads(line)
+        if "pid" in msg:
+            self._answered += 1
+            self._pids[self._answered] = int(msg["pid"])
+        elif "exit" in msg:
+            pid = int(msg["exit"])
+            if pid in self._forget:
+                self._forget.discard(pid)
+            else:
+                self._exits[pid] = int(msg["status"])
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        finally:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.proc.wait()
+            shutil.rmtree(self.home, ignore_errors=True)
+
+
+_ZYGOTES: dict[tuple[Any, ...], Zygote] = {}
+
+
+def zygote_for(preload: tuple[str, ...], env: dict[str, str] | None) -> Zygote:
+    """One zygote per (preload, env) for the life of this process: warm for the next grading."""
+    key = (preload, tuple(sorted((env or {}).items())))
+    z = _ZYGOTES.get(key)
+    if z is None or not z.alive():
+        if z is not None:
+            z.close()
+        z = _ZYGOTES[key] = Zygote(preload, env or {})
+    return z
+
+
+def prestart(preload: tuple[str, ...], env: dict[str, str] | None = None) -> None:
+    """Start a zygote early so its imports overlap with the grader's own start-up."""
+    zygote_for(preload, env)
+
+
+@atexit.register
+def _close_zygotes() -> None:
+    for z in _ZYGOTES.values():
+        z.close()
+    _ZYGOTES.clear()
+
+
 class Worker:
-    """One learner process. ``call`` raises :class:`SubmissionFailure` subclasses."""
+    """The learner's module in a worker process, fresh for each check.
+
+    ``call`` raises :class:`SubmissionFailure` subclasses; :meth:`recycle` ends the current
+    worker (and everything it started) so that the next call gets a pristine one.
+    """
 
     def __init__(self, config: WorkerConfig) -> None:
         self.config = config
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.pid: int | None = None
         self.scratch: str | None = None
         self.import_failure: SubmissionFailure | None = None
+        self.layers: dict[str, str] = {}
+        self._ticket: int | None = None
         self._imported = False
+        self._zygote: Zygote | None = None
         self.file_label = config.files[0][0] if config.files else config.module_name + ".py"
+
+    @property
+    def started(self) -> bool:
+        return self._ticket is not None
 
     # -- life cycle -------------------------------------------------------------
     def start(self) -> None:
-        """Start the child and ask it to import the module; does not wait for the answer."""
+        """Ask the zygote for a worker and queue the import; does not wait for either."""
         self.scratch = tempfile.mkdtemp(prefix="grade-worker-")
         for name, src in self.config.files:
             dest = Path(self.scratch, name)
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dest)
+        if os.geteuid() == 0 and "privileges" not in self.config.disable_layers and becomes_nobody():
+            _hand_over(self.scratch)
         limits = self.config.limits
         spec = {
+            "scratch": self.scratch,
+            "module": self.config.module_name,
+            "env": scrubbed_env(self.scratch, self.config.env),
             "memory_mb": limits.memory_mb,
             "address_space_mb": limits.address_space_mb,
             "file_size_mb": limits.file_size_mb,
             "open_files": limits.open_files,
-            "cpu_total_seconds": max(60, int(limits.cpu_seconds * 20)),
-            "preload": list(self.config.preload),
+            "cpu_seconds": limits.cpu_seconds,
             "forbidden": list(self.config.forbidden),
+            "disable_layers": list(self.config.disable_layers),
         }
-        env = scrubbed_env(self.scratch, self.config.env)
-        env["GRADE_WORKER_SPEC"] = json.dumps(spec)
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
-        try:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-u", "-B", str(WORKER_SCRIPT), str(req_r), str(resp_w), self.config.module_name, self.scratch],
-                stdin=subprocess.DEVNULL,
-                stdout=out_w,
-                stderr=out_w,
-                cwd=self.scratch,
-                env=env,
-                pass_fds=(req_r, resp_w),
-                start_new_session=True,
-                close_fds=True,
-            )
-        except OSError as exc:
-            for fd in (req_r, req_w, resp_r, resp_w, out_r, out_w):
-                os.close(fd)
-            raise WorkerStopped(messages.WORKER_START.format(detail=exc)) from None
-        for fd in (req_r, resp_w, out_w):
-            os.close(fd)
         self.req_w, self.resp_r = req_w, resp_r
         self.drain = _Output(out_r, limits.output_kb * 1024)
-        self._send({"op": "import"})
+        try:
+            self._zygote = zygote_for(self.config.preload, self.config.env)
+            self._ticket = self._zygote.spawn(spec, (req_r, resp_w, out_w))
+        except OSError as exc:
+            self._ticket = None
+            raise WorkerStopped(messages.WORKER_START.format(detail=exc)) from None
+        finally:
+            for fd in (req_r, resp_w, out_w):
+                os.close(fd)
         self._imported = False
+        self._hello = False
+        self._send({"op": "import"})
 
     def kill(self) -> None:
-        """SIGKILL the child's whole process group."""
-        proc = self.proc
-        if proc is None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        """SIGKILL the worker's whole process group (and orphans, through the zygote)."""
+        if self.pid is not None and self._zygote is not None:
+            self._zygote.kill(self.pid, forget=False)
 
-    def close(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is not None:
+    def recycle(self) -> None:
+        """End this worker; the next call starts a fresh one (the import failure is kept)."""
+        if not self.started:
+            return
+        if self.pid is None and self._zygote is not None and self._ticket is not None:
             try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
+                self.pid = self._zygote.pid(self._ticket, 10)
+            except (OSError, TimeoutError):
                 pass
-            proc.wait()
-            for fd in (self.req_w, self.resp_r):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-            self.drain.close()
+        if self.pid is not None and self._zygote is not None:
+            self._zygote.kill(self.pid, forget=True)
+        for fd in (self.req_w, self.resp_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.drain.close()
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = None
+        self.pid = None
+        self._ticket = None
+
+    close = recycle
 
     def __enter__(self) -> Worker:
         return self
@@ -208,19 +349,35 @@ class Worker:
         self.close()
 
     # -- calls ------------------------------------------------------------------
+    def _connect(self) -> None:
+        """Wait for the worker's pid and its report of the isolation layers."""
+        assert self._zygote is not None and self._ticket is not None
+        if self.pid is None:
+            try:
+                self.pid = self._zygote.pid(self._ticket, max(30.0, self.config.limits.wall_seconds))
+            except (OSError, TimeoutError) as exc:
+                self.recycle()
+                raise WorkerStopped(messages.WORKER_START.format(detail=exc)) from None
+        if not self._hello:
+            envelope, _, _ = self._receive("the start of your process", max(30.0, self.config.limits.wall_seconds))
+            layers = envelope.get("layers")
+            self.layers = {str(k): str(v) for k, v in layers.items()} if isinstance(layers, dict) else {}
+            self._hello = True
+
     def ensure_ready(self) -> None:
-        """Start the child if needed and wait for its import; raises ImportFailed."""
+        """Start the worker if needed and wait for its import; raises ImportFailed."""
         if self.import_failure is not None:
             raise self.import_failure
-        if self.proc is None:
+        if not self.started:
             self.start()
         if self._imported:
             return
         call = f"the import of {self.file_label}"
         try:
+            self._connect()
             envelope, _, _ = self._receive(call, self.config.limits.wall_seconds)
         except WorkerStopped as stop:
-            self.close()
+            self.recycle()
             if stop.exit_status is not None:
                 reason = messages.IMPORT_EXITED.format(file=self.file_label, status=stop.exit_status)
             else:
@@ -230,7 +387,7 @@ class Worker:
         if not envelope.get("ok"):
             err = _error_fields(envelope.get("error"))
             output = self.drain.take()
-            self.close()
+            self.recycle()
             if err["type"] == "SystemExit":
                 reason = messages.IMPORT_EXITED.format(file=self.file_label, status=err["message"] or 0)
             else:
@@ -240,7 +397,7 @@ class Worker:
         self._imported = True
 
     def call(self, name: str, header: bytes, blobs: list[bytes], *, return_args: bool = False) -> tuple[bytes, list[bytes], float]:
-        """Run ``name`` in the child with encoded arguments; return the encoded result and seconds.
+        """Run ``name`` in the worker with encoded arguments; return the encoded result and seconds.
 
         With ``return_args`` the result is ``(value, (args, kwargs))``, the arguments as
         the call left them: how a check sees in-place changes to its inputs.
@@ -253,7 +410,7 @@ class Worker:
         try:
             envelope, rheader, rblobs = self._receive(call, limits.wall_seconds, cpu_limit=limits.cpu_seconds)
         except WorkerStopped:
-            self.close()
+            self.recycle()
             raise
         elapsed = time.perf_counter() - start
         output = self.drain.take()
@@ -262,9 +419,8 @@ class Worker:
         if not envelope.get("ok"):
             err = _error_fields(envelope.get("error"))
             if "MemoryError" in err["mro"]:
-                raise WorkerStopped(
-                    messages.OUT_OF_MEMORY.format(call=call, limit=limits.memory_mb), output=output
-                )
+                self.recycle()
+                raise WorkerStopped(messages.OUT_OF_MEMORY.format(call=call, limit=limits.memory_mb), output=output)
             raise LearnerRaised(err["type"], err["mro"], err["message"], err["traceback"], output=output)
         return rheader, rblobs, elapsed
 
@@ -277,29 +433,25 @@ class Worker:
                 n = os.write(self.req_w, view)
                 view = view[n:]
         except (BrokenPipeError, OSError):
-            pass  # the child died; _receive will tell why
+            pass  # the worker died; _receive will tell why
 
     def _cpu_seconds(self) -> float:
-        assert self.proc is not None
         try:
-            with open(f"/proc/{self.proc.pid}/stat", "rb") as fh:
+            with open(f"/proc/{self.pid}/stat", "rb") as fh:
                 fields = fh.read().rsplit(b")", 1)[1].split()
             return (int(fields[11]) + int(fields[12])) / _CLK_TCK
         except (OSError, IndexError, ValueError):
             return 0.0
 
     def _receive(self, call: str, wall_limit: float, cpu_limit: float | None = None) -> tuple[dict[str, Any], bytes, list[bytes]]:
-        assert self.proc is not None
         deadline = time.monotonic() + wall_limit
         cpu_start = self._cpu_seconds() if cpu_limit is not None else 0.0
         limits = self.config.limits
         buf = bytearray()
 
-        def stop(reason: str, exit_status: int | None = None) -> WorkerStopped:
+        def stop(reason: str) -> WorkerStopped:
             self.kill()
-            assert self.proc is not None
-            self.proc.wait()
-            return WorkerStopped(reason, output=self.drain.take(), exit_status=exit_status)
+            return WorkerStopped(reason, output=self.drain.take())
 
         def read_exact(n: int) -> bytes:
             while len(buf) < n:
@@ -317,7 +469,8 @@ class Worker:
                     continue
                 if not ready:
                     continue
-                chunk = os.read(self.resp_r, max(n - len(buf), 1 << 16))
+                # Never past the frame being read: the next frame stays in the pipe.
+                chunk = os.read(self.resp_r, min(n - len(buf), 1 << 20))
                 if not chunk:
                     raise self._died(call)
                 buf.extend(chunk)
@@ -334,19 +487,21 @@ class Worker:
         return frame
 
     def _died(self, call: str) -> WorkerStopped:
-        assert self.proc is not None
-        try:
-            status = self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
+        assert self._zygote is not None and self.pid is not None
+        status = self._zygote.exit_status(self.pid, 5)
+        if status is None:
             self.kill()
-            status = self.proc.wait()
+            status = self._zygote.exit_status(self.pid, 5)
         output = self.drain.take()
         limits = self.config.limits
         if self.drain.flooded:
             return WorkerStopped(messages.OUTPUT_FLOOD.format(call=call, limit=limits.output_kb), output=output)
-        if status >= 0:
-            return WorkerStopped(messages.EXITED.format(call=call, status=status), output=output, exit_status=status)
-        sig = -status
+        if status is None:
+            return WorkerStopped(messages.KILLED.format(call=call, signal="an unknown cause"), output=output)
+        if os.WIFEXITED(status):
+            code = os.WEXITSTATUS(status)
+            return WorkerStopped(messages.EXITED.format(call=call, status=code), output=output, exit_status=code)
+        sig = os.WTERMSIG(status)
         if sig == signal.SIGXCPU:
             return WorkerStopped(messages.CPU_LIMIT.format(call=call, limit=limits.cpu_seconds), output=output)
         if sig == signal.SIGSEGV:
@@ -354,6 +509,23 @@ class Worker:
         if sig == signal.SIGKILL:
             return WorkerStopped(messages.OUT_OF_MEMORY.format(call=call, limit=limits.memory_mb), output=output)
         return WorkerStopped(messages.KILLED.format(call=call, signal=signal.Signals(sig).name), output=output)
+
+
+def becomes_nobody() -> bool:
+    """Whether a root grader's workers will switch to uid nobody (see isolation.drop_privileges)."""
+    from .isolation import _readable_by_others
+
+    return _readable_by_others(sys.prefix) and _readable_by_others(os.path.dirname(os.__file__))
+
+
+def _hand_over(scratch: str) -> None:
+    """Let an unprivileged worker (uid nobody) write its scratch folder."""
+    for root, dirs, files in os.walk(scratch):
+        for name in (root, *(os.path.join(root, f) for f in dirs + files)):
+            try:
+                os.chown(name, 65534, 65534)
+            except OSError:
+                pass
 
 
 def _error_fields(err: Any) -> dict[str, Any]:

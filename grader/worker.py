@@ -1,41 +1,24 @@
-"""The untrusted side: imports the learner's module and runs calls sent by the grader.
+"""The untrusted side: serves calls into the learner's module.
 
-Run as a script (``python -I grader/worker.py ...``) in a process of its own. Everything
-in this process may be tampered with by learner code once it is imported; the grader
-therefore treats every byte it sends back as a claim to check, never as a verdict.
-Limits are applied here before the learner's module is imported.
+Forked from the zygote (:mod:`grader.zygote`) once per check. Before the learner's
+module is imported, :func:`prepare` applies the limits and isolation layers and reports
+them; that report is the last word this process says that the grader can believe.
+After the import, everything here may be tampered with, so the grader treats every
+byte it sends back as a claim to check, never as a verdict.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
-import resource
 import sys
 import time
 import traceback
 from typing import Any
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
 
-
-def _apply_limits(spec: dict[str, Any]) -> None:
-    mb = 1024 * 1024
-
-    def limit(which: int, soft: int, hard: int | None = None) -> None:
-        hard = soft if hard is None else hard
-        try:
-            resource.setrlimit(which, (soft, hard))
-        except (ValueError, OSError):
-            pass  # a limit above the inherited hard one: keep the inherited one
-
-    limit(resource.RLIMIT_CORE, 0)
-    limit(resource.RLIMIT_DATA, int(spec["memory_mb"]) * mb)
-    limit(resource.RLIMIT_AS, int(spec["address_space_mb"]) * mb)
-    limit(resource.RLIMIT_FSIZE, int(spec["file_size_mb"]) * mb)
-    limit(resource.RLIMIT_NOFILE, int(spec["open_files"]))
-    # A backstop for the whole worker's life; the grader measures each call itself.
-    cpu = int(spec["cpu_total_seconds"])
-    limit(resource.RLIMIT_CPU, cpu, cpu + 1)
+class ForbiddenCallError(RuntimeError):
+    pass
 
 
 def _learner_traceback(exc: BaseException, scratch: str) -> str:
@@ -59,10 +42,8 @@ def _describe(exc: BaseException, scratch: str) -> dict[str, Any]:
     }
 
 
-def _forbid(names: list[str]) -> None:
+def forbid(names: list[str]) -> None:
     """Replace each forbidden callable by one that raises, before the learner imports it."""
-    import importlib
-
     for dotted in names:
         parts = dotted.split(".")
         for cut in range(len(parts) - 1, 0, -1):
@@ -87,28 +68,8 @@ def _forbid(names: list[str]) -> None:
             break
 
 
-class ForbiddenCallError(RuntimeError):
-    pass
-
-
-def main() -> None:
-    req_fd, resp_fd = int(sys.argv[1]), int(sys.argv[2])
-    module_name, scratch = sys.argv[3], sys.argv[4]
-    sys.path[:] = [p for p in sys.path if p != _HERE]
-    sys.path.append(_HERE)
-    import json
-
-    import codec  # noqa: E402  (grader/codec.py, found through _HERE)
-    import wire
-
-    sys.path.remove(_HERE)
-    sys.path.insert(0, scratch)
-    spec = json.loads(os.environ.pop("GRADE_WORKER_SPEC", "{}"))
-    sys.modules["wire"], sys.modules["codec"] = wire, codec
-    for name in spec.get("preload", []):
-        __import__(name)
-    _apply_limits(spec)
-    _forbid(spec.get("forbidden", []))
+def serve(req_fd: int, resp_fd: int, module_name: str, scratch: str, codec: Any, wire: Any, hello: dict[str, Any]) -> None:
+    """Answer import and call requests until the grader closes the pipe."""
 
     def read_exact(n: int) -> bytes:
         chunks, got = [], 0
@@ -128,6 +89,7 @@ def main() -> None:
             n = os.write(resp_fd, view)
             view = view[n:]
 
+    send(hello)  # before any learner code: the layers report
     module = None
     while True:
         try:
@@ -137,11 +99,11 @@ def main() -> None:
         op = envelope.get("op")
         if op == "import":
             try:
-                module = __import__(module_name)
+                module = importlib.import_module(module_name)
             except BaseException as exc:  # SystemExit and KeyboardInterrupt too: report, don't die
                 send({"ok": False, "error": _describe(exc, scratch)})
                 continue
-            send({"ok": True, "functions": sorted(n for n in dir(module) if callable(getattr(module, n, None)))})
+            send({"ok": True})
         elif op == "call":
             name = envelope["name"]
             fn = getattr(module, name, None)
@@ -161,5 +123,32 @@ def main() -> None:
             send({"ok": True, "seconds": elapsed}, result)
 
 
-if __name__ == "__main__":
-    main()
+def run_child(req_fd: int, resp_fd: int, out_fd: int, spec: dict[str, Any], modules: dict[str, Any]) -> None:
+    """In the freshly forked child: become the worker, then serve. Never returns."""
+    status = 0
+    try:
+        os.dup2(out_fd, 1)
+        os.dup2(out_fd, 2)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        scratch = spec["scratch"]
+        os.chdir(scratch)
+        os.environ.clear()
+        os.environ.update(spec["env"])
+        sys.path[:] = [scratch, *spec["sys_path"]]
+        isolation = modules["isolation"]
+        isolation.apply_rlimits(spec)
+        layers = isolation.apply_all(scratch, spec)
+        forbid(spec.get("forbidden", []))
+        sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+        sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
+        serve(req_fd, resp_fd, spec["module"], scratch, modules["codec"], modules["wire"], {"ok": True, "layers": layers, "pid": os.getpid()})
+    except BaseException:
+        status = 70
+        try:
+            traceback.print_exc()
+        except BaseException:
+            pass
+    finally:
+        os._exit(status)

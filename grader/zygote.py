@@ -1,0 +1,158 @@
+"""A fork server for workers: imports numpy (and torch, triton) once, forks per check.
+
+Run as a script by the grader (``python -I -u -B grader/zygote.py FD``) with one end of a
+Unix socket pair. It runs no learner code itself. Each request carries three file
+descriptors (the worker's request pipe, answer pipe and output pipe) and a spec; the
+zygote forks, the child applies limits and isolation and becomes the worker
+(:func:`worker.run_child`), and the zygote answers with the child's pid. It reaps its
+children and reports each exit status, because only a parent can learn why a child died.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import select
+import signal
+import socket
+import sys
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _load(name: str) -> object:
+    # Private names, so a learner module called codec.py or worker.py is still theirs.
+    spec = importlib.util.spec_from_file_location(f"_grade_{name}", os.path.join(_HERE, f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def main() -> None:
+    sock = socket.socket(fileno=int(sys.argv[1]))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p) != _HERE]
+    modules = {name: _load(name) for name in ("wire", "codec", "isolation", "worker")}
+    for name in sys.argv[2].split(",") if len(sys.argv) > 2 and sys.argv[2] else []:
+        try:
+            __import__(name)
+        except Exception:
+            pass  # the learner's import will say what is missing
+    try:
+        import pyseccomp  # noqa: F401  (loads libseccomp now: the worker cannot look it up later)
+    except Exception:
+        pass
+    base_path = list(sys.path)
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans come back to us
+    except Exception:
+        pass
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *a: None)
+    live: set[int] = set()
+    buffer = b""
+    sweep_due = False
+
+    def send(msg: dict) -> None:
+        sock.sendall(json.dumps(msg).encode() + b"\n")
+
+    def reap() -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid in live:
+                live.discard(pid)
+                send({"exit": pid, "status": status})
+
+    while True:
+        # Orphan sweeps wait for a quiet moment: a spawn request never waits behind one.
+        ready, _, _ = select.select([sock, wake_r], [], [], 0.02 if sweep_due else None)
+        if not ready and sweep_due:
+            _sweep(live)
+            sweep_due = False
+            continue
+        if wake_r in ready:
+            os.read(wake_r, 4096)
+            reap()
+        if sock not in ready:
+            continue
+        data, fds, _, _ = socket.recv_fds(sock, 1 << 20, 8)
+        if not data:
+            for pid in live:
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            return
+        buffer += data
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            request = json.loads(line)
+            if request.get("op") == "kill":
+                _kill_group(int(request["pid"]))
+                sweep_due = True
+                continue
+            req_r, resp_w, out_w = fds[:3]
+            fds = fds[3:]
+            spec = request["spec"]
+            spec["sys_path"] = base_path
+            pid = os.fork()
+            if pid == 0:
+                sock.close()
+                os.close(wake_r)
+                os.close(wake_w)
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                os.setpgid(0, 0)
+                modules["worker"].run_child(req_r, resp_w, out_w, spec, modules)  # type: ignore[attr-defined]
+                os._exit(70)
+            try:
+                os.setpgid(pid, pid)  # both sides set it: no race with an early kill
+            except OSError:
+                pass
+            live.add(pid)
+            for fd in (req_r, resp_w, out_w):
+                os.close(fd)
+            send({"pid": pid})
+
+
+def _kill_group(pid: int) -> None:
+    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        try:
+            target()
+        except OSError:
+            pass
+
+
+def _sweep(live: set[int]) -> None:
+    """SIGKILL every child of ours that is not a live worker: orphans (a setsid daemon)
+    re-parented to us, since we are their subreaper."""
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in live:
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                ppid = int(fh.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == me:
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+            except OSError:
+                pass
+
+
+if __name__ == "__main__":
+    main()
