@@ -310,6 +310,9 @@ def test_a_drill_runs_in_its_own_workspace_and_is_recorded(course_dir: Path, tmp
     submitted = grade("drill", "--submit")
     assert submitted.exit_code == 0, submitted.output
     assert "Drill #1: 20/20 in" in submitted.output and "of 15:00" in submitted.output
+    assert "graded with seed" in submitted.output
+    assert "grade ex01 --seed" not in submitted.output and "grade list" not in submitted.output  # no course-work advice
+    assert "New personal best for ex01: 20/20" in submitted.output
 
     history = grade("drill", "--history")
     assert "ex01" in history.output and "20/20" in history.output and "in time" in history.output
@@ -550,3 +553,42 @@ def test_start_up_imports_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# --- where a pristine stub comes from ----------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_in_a_git_checkout_the_newest_committed_stub_wins(tmp_path: Path) -> None:
+    from grader.stubs import ORIGIN_GIT, pristine_stub
+
+    root = make_course(tmp_path / "course")
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "stub"], check=True)
+    learner_file(root).write_text(REFERENCE)  # the learner solves it and commits their work
+    subprocess.run([*git, "commit", "-qam", "my solution"], check=True)
+    course = load_course(root)
+    stub = pristine_stub(course, course.resolve("ex01"), tmp_path / "state")
+    assert stub is not None and stub.files["cosine.py"] == STUB
+    assert stub.origin.startswith(ORIGIN_GIT.split("{")[0])
+
+
+def test_a_stub_rebuilt_from_the_reference_gives_no_answer_away() -> None:
+    from grader.stubs import rebuild_stub
+
+    reference = REFERENCE + "\n\ndef _helper(x):\n    return x * 2  # part of the answer\n"
+    rebuilt = rebuild_stub(reference, ENTRY_POINTS, drop_helpers=True)
+    assert rebuilt is not None and looks_like_stub(rebuilt, ENTRY_POINTS)
+    assert "_helper" not in rebuilt and "np.linalg.norm" not in rebuilt
+    kept = rebuild_stub("# keep me\n" + REFERENCE, ENTRY_POINTS)
+    assert kept is not None and kept.startswith("# keep me") and looks_like_stub(kept, ENTRY_POINTS)
+
+
+def test_looks_like_stub() -> None:
+    assert looks_like_stub(STUB, ENTRY_POINTS)
+    assert not looks_like_stub(REFERENCE, ENTRY_POINTS)
+    assert not looks_like_stub(BROKEN, ENTRY_POINTS)
+    assert not looks_like_stub(STUB.replace("def top_k_similar", "def renamed"), ENTRY_POINTS)
+    assert looks_like_stub('def f(x):\n    """Doc."""\n    raise NotImplementedError("write me")\n', ("f",))

@@ -18,7 +18,7 @@ WORKSPACE = "Your workspace (outside the course; your course work is untouched):
 EDIT = "  edit {file}"
 PROBLEM = "─── {id} · {title} ({difficulty}) ───"
 WHEN_DONE = "No feedback until you hand in, as in an interview. When done: grade drill --submit"
-WAITING = "Press Enter to hand in now; Ctrl-C leaves the clock running (grade drill --submit later)."
+WAITING = "No feedback until you hand in, as in an interview. Press Enter to hand in; Ctrl-C leaves the clock running (grade drill --submit later)."
 COUNTDOWN = "\r{left} left · Enter hands in "
 TIME_UP = "Time is up: grading your workspace."
 LEFT_RUNNING = "The drill is still running ({left} left). Hand in with: grade drill --submit"
@@ -32,6 +32,7 @@ ABANDONED = "Drill #{id} abandoned; it is kept in grade drill --history. Its wor
 RESULT = "Drill #{id}: {score:g}/{max:g} in {taken} of {allowed}{late}"
 LATE = " (over time by {over})"
 NEW_BEST = "New personal best for {id}: {score:g}/{max:g}{time}."
+DRILL_SEED = "graded with seed {seed}"
 NO_HISTORY = "No drills yet. Start one with: grade drill --minutes 30"
 START_FLAGS = "--topic, --difficulty, --minutes, --count, --seed and --workspace start a new drill; they cannot go with {flag}."
 
@@ -131,9 +132,11 @@ def command(
             state = f"{_clock(active.deadline - time.time())} left"
             click.echo(ACTIVE.format(id=active.id, problems=problems, state=state, path=active.workspace))
             ctx.exit(1 if starting else 0)
-    drill = _start(course, store, topics=topics, difficulties=difficulties, minutes=minutes, count=count, seed=seed, workspace=workspace)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
-    if detach or not (interactive or force_wait):
+    waiting = not detach and (interactive or force_wait)
+    drill = _start(course, store, topics=topics, difficulties=difficulties, minutes=minutes, count=count, seed=seed, workspace=workspace)
+    if not waiting:
+        click.echo(WHEN_DONE)
         return
     outcome = _wait(drill.deadline, interactive=sys.stdin.isatty())
     if outcome == "detach":
@@ -175,7 +178,6 @@ def _start(course: Any, store: Any, *, topics: tuple[str, ...], difficulties: tu
         if readme.is_file():
             click.echo(readme.read_text(encoding="utf-8").rstrip())
     click.echo("")
-    click.echo(WHEN_DONE)
     return drill
 
 
@@ -235,7 +237,7 @@ def _grade_drill(course: Any, store: Any, drill: Any, *, finished: float | None 
             scores[p.position] = (0.0, float(ex.points))
             all_full = False
             continue
-        click.echo(score_card(result))
+        click.echo(_drill_card(score_card(result), result))
         click.echo("")
         scores[p.position] = (result.score, result.max_score)
         all_full = all_full and result.full_marks
@@ -249,10 +251,25 @@ def _grade_drill(course: Any, store: Any, drill: Any, *, finished: float | None 
     after = personal_bests(store.drills())
     for ex_id, (best, mx, fastest, _) in after.items():
         old = before.get(ex_id)
-        if old is None or best > old[0] or (best == old[0] and fastest is not None and (old[2] is None or fastest < old[2])):
+        improved = old is None or best > old[0] or (best == old[0] and fastest is not None and (old[2] is None or fastest < old[2]))
+        if improved and best > 0:
             if any(p.exercise == ex_id for p in done.problems):
                 click.echo(NEW_BEST.format(id=ex_id, score=best, max=mx, time=f" in {_clock(fastest)}" if fastest is not None else ""))
     return 0 if all_full and scores else 1
+
+
+def _drill_card(card: str, result: Any) -> str:
+    """The score card without its course-work advice (replay with grade exNN, hints, next)."""
+    from ..render import ALL_DONE, REPLAY, STUCK
+
+    advice = {
+        click.unstyle(text)
+        for text in (ALL_DONE, REPLAY.format(seed=result.seed, exercise=result.exercise), STUCK.format(exercise=result.exercise))
+    }
+    lines = [line for line in card.splitlines() if click.unstyle(line) not in advice]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return "\n".join([*lines, "", click.style(DRILL_SEED.format(seed=result.seed), dim=True)])
 
 
 def _history(course: Any, store: Any) -> None:
