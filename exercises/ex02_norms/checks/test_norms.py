@@ -1,0 +1,330 @@
+"""Checks for ex02: norms and the curse of dimensionality."""
+
+import math
+
+import numpy as np
+
+from grader.checking import expect, fail, points
+
+
+def mixed_signs(rng, d, scale=1.0):
+    """A vector with both signs, an offset and one clearly negative entry (so abs matters)."""
+    x = (rng.standard_normal(d) + rng.uniform(-0.5, 0.5)) * scale
+    x[rng.integers(d)] = -abs(x).max() * rng.uniform(0.2, 0.8) - 0.1 * scale
+    return x
+
+
+def rows(rng, n, d, dtype=np.float64):
+    """Rows with different lengths and an offset, so rows and columns have different norms."""
+    X = rng.standard_normal((n, d)) + rng.uniform(-1, 1, size=d)
+    X *= rng.uniform(0.1, 10.0, size=(n, 1))
+    return X.astype(dtype)
+
+
+def cloud(rng, n, d):
+    """n points in R^d with uneven spread per axis and an offset: distinct, never degenerate."""
+    return rng.standard_normal((n, d)) * rng.uniform(0.5, 2.0, size=d) + rng.uniform(-3, 3, size=d)
+
+
+def _is_number(v):
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+# --- vector_norm ---------------------------------------------------------------------
+
+@points(2)
+def test_l1_norm_sums_absolute_values(submission, rng):
+    x = mixed_signs(rng, 9)
+    expect(submission.vector_norm(x, 1), "‖x‖₁").to_match(float(np.sum(np.abs(x))))
+
+
+@points(2)
+def test_l2_norm_is_the_euclidean_length(submission, rng):
+    x = mixed_signs(rng, 11, scale=rng.uniform(0.5, 5))
+    expect(submission.vector_norm(x, 2), "‖x‖₂").to_match(float(np.sqrt(np.sum(x * x))))
+
+
+@points(2)
+def test_max_norm_is_the_largest_absolute_value(submission, rng):
+    x = mixed_signs(rng, 8)
+    k = int(np.argmax(x))
+    x[rng.integers(8)] = -(x[k] + rng.uniform(1, 3))  # the largest magnitude is a negative entry
+    expect(submission.vector_norm(x, math.inf), "‖x‖∞").to_match(float(np.max(np.abs(x))))
+
+
+@points(1)
+def test_norms_scale_with_the_absolute_value_of_a_factor(submission, rng):
+    x = mixed_signs(rng, 7)
+    c = -rng.uniform(1.5, 4.0)
+    for p, name in ((1, "‖x‖₁"), (2, "‖x‖₂"), (math.inf, "‖x‖∞")):
+        base = submission.vector_norm(x, p)
+        scaled = submission.vector_norm(c * x, p)
+        expect(scaled, f"{name} of {c:.3g}·x").to_satisfy(
+            _is_number(base) and _is_number(scaled) and np.isclose(scaled, abs(c) * base, rtol=1e-9),
+            f"‖c·x‖ must equal |c|·‖x‖ = {abs(c):.4g} × {base!r}: a norm is never negative and "
+            "flipping the sign of a vector does not change its length (take absolute values)",
+        )
+
+
+@points(1)
+def test_norms_are_ordered_max_then_l2_then_l1(submission, rng):
+    d = 12
+    # Mostly negative entries and one small positive one: signs must not be ignored.
+    x = -(np.abs(rng.standard_normal(d)) + 0.2)
+    x[rng.integers(d)] = 0.1 * np.mean(np.abs(x))
+    l1, l2, linf = (submission.vector_norm(x, p) for p in (1, 2, math.inf))
+    ok = all(_is_number(v) for v in (l1, l2, linf)) and linf <= l2 * (1 + 1e-12) and l2 <= l1 * (1 + 1e-12)
+    ok = ok and l1 <= d * linf * (1 + 1e-12)
+    expect(l1, "‖x‖₁").to_satisfy(
+        ok,
+        f"for any vector ‖x‖∞ ≤ ‖x‖₂ ≤ ‖x‖₁ ≤ d·‖x‖∞, but you returned ‖x‖∞ = {linf!r}, ‖x‖₂ = {l2!r}, "
+        f"‖x‖₁ = {l1!r} (d = {d}); check which formula each p uses, and that negative entries count by their size",
+    )
+
+
+@points(2)
+def test_l2_norm_does_not_overflow_on_huge_entries(submission, rng):
+    x = mixed_signs(rng, 6) * 1e200
+    expected = 1e200 * float(np.sqrt(np.sum((x / 1e200) ** 2)))
+    expect(submission.vector_norm(x, 2), "‖x‖₂ of entries near 1e200").to_match(expected, rtol=1e-7, atol=0.0)
+
+
+@points(1)
+def test_l2_norm_does_not_underflow_on_tiny_entries(submission, rng):
+    x = mixed_signs(rng, 6) * 1e-200
+    expected = 1e-200 * float(np.sqrt(np.sum((x / 1e-200) ** 2)))
+    expect(submission.vector_norm(x, 2), "‖x‖₂ of entries near 1e-200").to_match(expected, rtol=1e-7, atol=0.0)
+
+
+@points(1)
+def test_zero_vector_has_norm_zero(submission):
+    x = np.zeros(5)
+    for p in (1, 2, math.inf):
+        expect(submission.vector_norm(x, p), f"the {p}-norm of a zero vector").to_match(0.0)
+
+
+@points(1)
+def test_a_single_entry_vector_has_norm_its_absolute_value(submission, rng):
+    x = np.array([-rng.uniform(1, 5)])
+    for p in (1, 2, math.inf):
+        expect(submission.vector_norm(x, p), f"the {p}-norm of [{x[0]:.4g}]").to_match(abs(float(x[0])))
+
+
+# --- frobenius_norm ------------------------------------------------------------------
+
+@points(2)
+def test_frobenius_is_the_root_sum_of_squared_entries(submission, rng):
+    A = rows(rng, 4, 7)
+    expect(submission.frobenius_norm(A), "‖A‖_F").to_match(float(np.sqrt(np.sum(A * A))))
+
+
+@points(1)
+def test_frobenius_equals_the_root_sum_of_squared_singular_values(submission, rng):
+    A = rows(rng, 9, 3)
+    s = np.linalg.svd(A, compute_uv=False)
+    got = submission.frobenius_norm(A)
+    expect(got, "‖A‖_F").to_satisfy(
+        _is_number(got) and np.isclose(got, np.sqrt(np.sum(s**2)), rtol=1e-9),
+        f"‖A‖_F² is the sum of squared singular values, so ‖A‖_F should be {np.sqrt(np.sum(s ** 2))!r}; "
+        "square every entry, add them all up, and take the square root",
+    )
+
+
+@points(1)
+def test_frobenius_does_not_overflow_on_huge_entries(submission, rng):
+    A = rows(rng, 3, 4) * 1e200
+    expected = 1e200 * float(np.sqrt(np.sum((A / 1e200) ** 2)))
+    expect(submission.frobenius_norm(A), "‖A‖_F of entries near 1e200").to_match(expected, rtol=1e-7, atol=0.0)
+
+
+# --- normalize_rows ------------------------------------------------------------------
+
+@points(2)
+def test_rows_come_out_with_unit_length_in_the_same_direction(submission, rng):
+    X = rows(rng, 6, 4)
+    out = submission.normalize_rows(X)
+    expect(out, "normalize_rows(X)").to_have_shape(X.shape)
+    expect(out, "normalize_rows(X)").to_be_finite()
+    lengths = np.sqrt(np.sum(np.asarray(out, dtype=np.float64) ** 2, axis=1))
+    i = int(np.argmax(np.abs(lengths - 1)))
+    expect(out, "normalize_rows(X)").to_satisfy(
+        np.allclose(lengths, 1.0, rtol=0, atol=1e-9),
+        f"every row should have length 1, but row {i} has length {lengths[i]:.6g}: divide each row by "
+        "its own L2 norm (the norm along axis=1, kept as a column with keepdims=True)",
+    )
+    cos = np.sum(out * X, axis=1) / np.sqrt(np.sum(X * X, axis=1))
+    expect(out, "normalize_rows(X)").to_satisfy(
+        np.allclose(cos, 1.0, atol=1e-9),
+        "each row should point the same way as the input row (a positive multiple of it)",
+    )
+
+
+@points(2)
+def test_normalize_rows_divides_each_row_by_its_length(submission, reference, rng):
+    X = rows(rng, 5, 3)
+    expect(submission.normalize_rows(X), "normalize_rows(X)").to_match(reference.normalize_rows(X))
+
+
+@points(2)
+def test_zero_rows_stay_zero_without_nan(submission, reference, rng):
+    X = rows(rng, 5, 4)
+    X[rng.integers(5)] = 0.0
+    expect(submission.normalize_rows(X), "normalize_rows(X) with a zero row").to_match(reference.normalize_rows(X))
+
+
+@points(1)
+def test_rows_shorter_than_eps_are_divided_by_eps(submission, reference, rng):
+    X = rows(rng, 4, 3)
+    X[1] *= 1e-14 / np.sqrt(np.sum(X[1] ** 2))  # length 1e-14, below eps = 1e-12
+    eps = 1e-12
+    expect(submission.normalize_rows(X, eps), "normalize_rows(X, eps=1e-12)").to_match(
+        reference.normalize_rows(X, eps), atol=1e-12
+    )
+
+
+@points(1)
+def test_normalize_rows_keeps_float32_as_float32(submission, reference, rng):
+    X = rows(rng, 5, 8, np.float32)
+    expect(submission.normalize_rows(X), "normalize_rows(X) for float32 X").to_match(reference.normalize_rows(X))
+
+
+@points(1)
+def test_float32_rows_with_huge_entries_still_get_unit_length(submission, reference, rng):
+    X = rows(rng, 3, 5).astype(np.float32)
+    X[0] *= np.float32(1e30) / np.abs(X[0]).max()  # squares of 1e30 overflow float32 (max 3.4e38)
+    expect(submission.normalize_rows(X), "normalize_rows(X), float32 row near 1e30").to_match(reference.normalize_rows(X))
+
+
+@points(1)
+def test_normalize_rows_leaves_its_input_unchanged(submission, rng):
+    X = rows(rng, 4, 3)
+    original = X.copy()
+    _, (after, *_), _ = submission.inputs_after("normalize_rows", X)
+    if not np.array_equal(after, original):
+        fail(
+            "normalize_rows changed the caller's X: the rows of the input were overwritten. "
+            "Return a new array (X / norms), do not divide in place (X /= norms)",
+        )
+
+
+@points(1)
+def test_normalize_rows_handles_one_row_and_one_column(submission, reference, rng):
+    one_row = rows(rng, 1, 6)
+    one_col = rows(rng, 5, 1)
+    expect(submission.normalize_rows(one_row), "normalize_rows of a (1, 6) X").to_match(reference.normalize_rows(one_row))
+    expect(submission.normalize_rows(one_col), "normalize_rows of a (5, 1) X").to_match(reference.normalize_rows(one_col))
+
+
+# --- concentration -------------------------------------------------------------------
+
+def expect_ratio(got, expected, what):
+    """Compare a concentration ratio, first explaining the tell-tale failure of a self-pair."""
+    if _is_number(got) and not isinstance(got, bool) and (not np.isfinite(got) or got > 1e6 * expected):
+        fail(
+            f"{what}: returned {got!r}, expected {expected!r}\n"
+            "a ratio that huge (or infinite) means the smallest 'distance' you divided by is (almost) 0: the "
+            "distance from a point to itself, on the diagonal i = j. Leave the diagonal out by its index "
+            "(np.triu_indices(n, k=1) picks each pair i < j once) rather than by testing distance > 0: the Gram "
+            "formula ‖a‖² + ‖b‖² − 2a·b leaves rounding noise like 1e-15 where the exact answer is 0",
+            got,
+        )
+    expect(got, what).to_match(expected)
+
+
+@points(3)
+def test_ratio_is_farthest_pair_over_nearest_pair(submission, reference, rng):
+    X = cloud(rng, 12, 5)
+    expect_ratio(submission.concentration_ratio(X), reference.concentration_ratio(X), "concentration_ratio(X)")
+
+
+@points(1)
+def test_two_points_give_ratio_one(submission, rng):
+    X = cloud(rng, 2, 4)
+    got = submission.concentration_ratio(X)
+    if _is_number(got) and np.isfinite(got) and got > 1e6:
+        expect_ratio(got, 1.0, "the ratio for 2 points (one pair)")
+    expect(got, "the ratio for 2 points (one pair)").to_match(1.0, rtol=1e-12, atol=1e-12)
+
+
+@points(1)
+def test_ratio_ignores_shifting_rotating_and_scaling_the_points(submission, reference, rng):
+    X = cloud(rng, 10, 4)
+    q, r = np.linalg.qr(rng.standard_normal((4, 4)))
+    moved = rng.uniform(0.2, 5.0) * (X @ (q * np.sign(np.diag(r)))) + rng.uniform(-10, 10, size=4)
+    base = submission.concentration_ratio(X)
+    after = submission.concentration_ratio(moved)
+    expected = reference.concentration_ratio(X)
+    expect_ratio(base, expected, "the ratio for the original points")
+    expect(after, "the ratio for moved points").to_satisfy(
+        _is_number(after) and np.isclose(base, after, rtol=1e-7),
+        f"shifting, rotating and scaling a point cloud keeps the ratio of its pairwise distances "
+        f"(expected {expected!r}), but you returned {base!r} before and {after!r} after: measure distances "
+        "between pairs of points ‖Xᵢ − Xⱼ‖, not distances from the origin",
+    )
+
+
+@points(1)
+def test_ratio_works_for_one_dimensional_and_wide_data(submission, reference, rng):
+    line = cloud(rng, 6, 1)
+    wide = cloud(rng, 4, 40)
+    expect_ratio(submission.concentration_ratio(line), reference.concentration_ratio(line), "ratio for points on a line (d = 1)")
+    expect_ratio(submission.concentration_ratio(wide), reference.concentration_ratio(wide), "ratio for 4 points in d = 40")
+
+
+DIMS = [2, 16, 128, 1024]
+# For 30 standard-normal points the ratio falls from tens in the plane to about 1.14 at d = 1024.
+# The bands are wide on purpose (they hold the reference over thousands of seeds with a wide margin):
+# they catch a curve that does not concentrate, not the fine detail that concentration_ratio's checks test.
+BANDS = {2: (5.0, math.inf), 16: (1.5, 100.0), 128: (1.1, 5.0), 1024: (1.02, 1.8)}
+
+
+@points(1)
+def test_curve_has_one_ratio_per_dimension(submission, rng):
+    seed = int(rng.integers(1, 2**31 - 1))
+    curve = submission.concentration_curve(DIMS, 30, seed)
+    expect(curve, "concentration_curve").to_have_shape((len(DIMS),))
+    expect(curve, "concentration_curve").to_satisfy(
+        np.asarray(curve).dtype == np.float64, "return a float64 array, one ratio per dimension"
+    )
+    expect(curve, "concentration_curve").to_be_finite()
+    expect(curve, "concentration_curve").to_satisfy(
+        bool(np.all(np.asarray(curve) >= 1.0)),
+        "a farthest-over-nearest ratio is at least 1: divide the largest pairwise distance by the smallest",
+    )
+
+
+@points(3)
+def test_curve_falls_towards_one_as_dimension_grows(submission, rng):
+    seed = int(rng.integers(1, 2**31 - 1))
+    curve = submission.concentration_curve(DIMS, 30, seed)
+    expect(curve, "concentration_curve").to_have_shape((len(DIMS),))
+    values = np.asarray(curve, dtype=np.float64)
+    expect(curve, "concentration_curve").to_satisfy(
+        bool(np.all(np.diff(values) < 0)),
+        f"for dims {DIMS} the ratio should shrink at every step (distances concentrate), but it went "
+        f"{', '.join(f'{v:.3g}' for v in values)}",
+    )
+    for d, v in zip(DIMS, values):
+        low, high = BANDS[d]
+        expect(curve, "concentration_curve").to_satisfy(
+            low <= v <= high,
+            f"for 30 standard-normal points in d = {d} the ratio is almost always between {low} and {high}, "
+            f"but you returned {v:.4g}; draw rng.standard_normal((n_points, d)) for each d, and use the "
+            "plain (not squared) distances",
+        )
+
+
+@points(1)
+def test_curve_is_reproducible_from_its_seed(submission, rng):
+    seed = int(rng.integers(1, 2**31 - 1))
+    first = submission.concentration_curve([3, 50], 20, seed)
+    again = submission.concentration_curve([3, 50], 20, seed)
+    other = submission.concentration_curve([3, 50], 20, seed + 1)
+    same = np.array_equal(np.asarray(first), np.asarray(again))
+    expect(again, "concentration_curve with the same seed").to_satisfy(
+        same, "the same seed must give the same curve: draw every point from np.random.default_rng(seed)"
+    )
+    expect(other, "concentration_curve with another seed").to_satisfy(
+        not np.array_equal(np.asarray(first), np.asarray(other)),
+        "a different seed gave exactly the same curve: build the generator from the seed argument",
+    )
