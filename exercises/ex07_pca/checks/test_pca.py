@@ -1,0 +1,388 @@
+"""Checks for ex07: PCA (fit, transform, inverse transform, explained variance, choosing k).
+
+Principal axes are only defined up to sign, so components are compared with
+``to_match_up_to_sign`` or through sign-free quantities (variances of the scores,
+reconstructions). The data sit far from the origin with distinct variances along random
+axes, so forgetting to centre, or mixing up rows and columns, cannot pass by luck.
+"""
+
+import ctypes
+
+import numpy as np
+import pytest
+
+from grader import inputs
+from grader.checking import expect, points
+
+# --- the grader's own BLAS -----------------------------------------------------------
+
+
+def _openblas():
+    """numpy's OpenBLAS (get, set) thread-count functions, or None where they cannot be found."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line}
+        for path in sorted(paths):
+            lib = ctypes.CDLL(path)
+            for suffix in ("64_", ""):
+                for prefix in ("scipy_openblas", "openblas"):
+                    get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+                    put = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+                    if get is not None and put is not None:
+                        return get, put
+    except OSError:
+        pass
+    return None
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _single_threaded_blas():
+    """Run these checks' own linear algebra on one BLAS thread, as the workers do.
+
+    On a busy machine a multi-threaded OpenBLAS in the grader's process slows small QRs and SVDs
+    down a hundredfold. The previous setting is restored when this module's checks are done.
+    """
+    found = _openblas()
+    if found is None:
+        yield
+        return
+    get, put = found
+    before = get()
+    put(1)
+    try:
+        yield
+    finally:
+        put(before)
+
+
+# --- inputs --------------------------------------------------------------------------
+
+
+def data(rng, n, d, dtype=np.float64, high=6.0, low=0.4, far=40.0):
+    """n samples in d dimensions: distinct standard deviations along random axes, about ``far`` from the origin."""
+    sd = inputs.distinct_singular_values(rng, d, low, high, gap=0.15)
+    axes = inputs.orthonormal(rng, d)
+    offset = far * rng.uniform(0.5, 1.5, size=d) * rng.choice([-1, 1], size=d)
+    X = (rng.standard_normal((n, d)) * sd) @ axes.T + offset
+    return X.astype(dtype)
+
+
+def wide_data(rng, n, d):
+    """Fewer samples than features (n < d): the centred data has rank n − 1."""
+    return data(rng, n, d, high=8.0, low=0.5)
+
+
+def iris(exercise_dir, rng, rows=120):
+    """A random subset of Fisher's iris measurements (150 flowers x 4 lengths in cm)."""
+    X = np.loadtxt(exercise_dir / "data" / "iris.csv", delimiter=",", skiprows=1, usecols=(0, 1, 2, 3))
+    return X[np.sort(rng.choice(len(X), size=rows, replace=False))]
+
+
+def describe_rows(A):
+    return f"first row {np.array2string(A[0], precision=5)}"
+
+
+def fitted(out, d, k):
+    """Unpack (mean, components, explained_variance) and check the shapes."""
+    expect(out, "the result of fit_pca").to_satisfy(
+        isinstance(out, tuple) and len(out) == 3, "expected a tuple (mean, components, explained_variance)"
+    )
+    mean, comps, var = out
+    expect(mean, "mean").to_have_shape((d,))
+    shape = getattr(comps, "shape", None)
+    hint = ""
+    if shape == (d, k):
+        hint = f". A ({d}, {k}) array came back: the components must be ROWS, one principal axis per row (transpose it)"
+    elif shape is not None and len(shape) == 2 and shape[0] == k and shape[1] != d:
+        hint = (f". Each row has length {shape[1]}, not the number of features {d}: these look like eigenvectors "
+                "of the n x n matrix X Xᵀ; the axes live in feature space: use the right singular vectors of the "
+                "centred X (or the eigenvectors of the d x d covariance XᵀX / (n − 1))")
+    expect(comps, "components").to_satisfy(shape == (k, d), f"expected components of shape ({k}, {d}){hint}")
+    expect(var, "explained_variance").to_have_shape((k,))
+    for name, a in (("mean", mean), ("components", comps), ("explained_variance", var)):
+        expect(a, name).to_be_finite()
+    return mean, comps, var
+
+
+def same_axes(comps, expected, X, what="components", rtol=1e-6, atol=1e-8):
+    """Components equal to the expected axes up to the sign of each row; says so when they chase the mean."""
+    c = np.asarray(comps, np.float64)
+    mean = X.mean(axis=0)
+    if c.ndim == 2 and c.shape[1] == len(mean) and np.all(np.isfinite(c)):
+        first = c[0] / (np.linalg.norm(c[0]) or 1.0)
+        along = abs(float(first @ mean)) / float(np.linalg.norm(mean))
+        expect(comps, what).to_satisfy(
+            along < 0.9 or abs(float(expected[0] @ mean)) / float(np.linalg.norm(mean)) >= 0.9,
+            f"the first component points almost exactly at the mean of the data (|cos| = {along:.3f}). "
+            "Without centring, the direction of largest 'variance' about the origin is just the direction "
+            "of the mean: subtract X.mean(axis=0) before the SVD.",
+        )
+    expect(comps, what).to_match_up_to_sign(expected, axis=0, rtol=rtol, atol=atol)
+
+
+# --- fit_pca ---------------------------------------------------------------------------
+
+
+@points(1)
+def test_mean_is_the_mean_of_each_column(submission, reference, rng):
+    X = data(rng, 50, 5)
+    mean, _, _ = fitted(submission.fit_pca(X, 2), 5, 2)
+    expected = reference.fit_pca(X, 2)[0]
+    expect(mean, "mean").to_satisfy(
+        not np.allclose(mean, 0, atol=1e-8) or np.allclose(expected, 0, atol=1e-8),
+        f"the mean came back as (almost) zero, but the columns of X average to "
+        f"{np.array2string(expected, precision=4)}. Was it computed after centring X? Take "
+        "mean = X.mean(axis=0) first, then Xc = X - mean.",
+    )
+    expect(mean, "mean").to_match(expected)
+
+
+@points(2)
+def test_components_are_orthonormal_rows(submission, rng):
+    n, d, k = 60, 7, 3
+    X = data(rng, n, d)
+    _, comps, _ = fitted(submission.fit_pca(X, k), d, k)
+    expect(comps, "components").to_have_orthonormal_rows()
+
+
+@points(3)
+def test_components_are_the_principal_axes_up_to_sign(submission, reference, rng):
+    n, d, k = 80, 6, 3
+    X = data(rng, n, d)
+    _, comps, _ = fitted(submission.fit_pca(X, k), d, k)
+    same_axes(comps, reference.fit_pca(X, k)[1], X)
+
+
+@points(2)
+def test_explained_variance_is_the_sample_variance_largest_first(submission, reference, rng):
+    n, d, k = 40, 5, 4
+    X = data(rng, n, d)
+    _, _, var = fitted(submission.fit_pca(X, k), d, k)
+    expected = reference.fit_pca(X, k)[2]
+    expect(var, "explained_variance").to_be_sorted(descending=True)
+    ratio = np.asarray(var, np.float64) / expected
+    note = ""
+    if np.allclose(ratio, (n - 1) / n, rtol=1e-6):
+        note = (f" Every value is (n − 1)/n = {(n - 1) / n:.4f} times too small: divide σ² by n − 1 (the unbiased "
+                "sample variance, as np.var(..., ddof=1) and np.cov do), not by n.")
+    expect(var, "explained_variance").to_satisfy(
+        np.allclose(var, expected, rtol=1e-7, atol=1e-10),
+        f"expected σᵢ² / (n − 1) for the top {k} singular values σᵢ of the centred data: "
+        f"{np.array2string(expected, precision=6)}.{note}",
+    )
+
+
+@points(2)
+def test_explained_variance_is_the_variance_of_the_scores_along_each_axis(submission, rng):
+    n, d, k = 70, 6, 3
+    X = data(rng, n, d)
+    _, comps, var = fitted(submission.fit_pca(X, k), d, k)
+    scores = (X - X.mean(axis=0)) @ np.asarray(comps, np.float64).T
+    along = scores.var(axis=0, ddof=1)
+    expect(var, "explained_variance").to_satisfy(
+        np.allclose(var, along, rtol=1e-7, atol=1e-10),
+        "the variance of the data projected on each of your components (sample variance, n − 1) is "
+        f"{np.array2string(along, precision=6)}; explained_variance[i] must be exactly that: the data's "
+        "variance along the i-th axis. Centre X before projecting or decomposing.",
+    )
+
+
+@points(1)
+def test_k_of_one_and_k_equal_to_d_work(submission, reference, rng):
+    n, d = 30, 4
+    X = data(rng, n, d)
+    _, comps1, var1 = fitted(submission.fit_pca(X, 1), d, 1)
+    same_axes(comps1, reference.fit_pca(X, 1)[1], X, "components with k = 1")
+    _, comps, var = fitted(submission.fit_pca(X, d), d, d)
+    expect(comps, f"components with k = d = {d}").to_have_orthonormal_rows()
+    expect(var, f"explained_variance with k = d = {d}").to_match(reference.fit_pca(X, d)[2], rtol=1e-7, atol=1e-10)
+
+
+@points(2)
+def test_wide_data_with_more_features_than_samples(submission, reference, rng):
+    n, d, k = 12, 30, 5
+    X = wide_data(rng, n, d)
+    _, comps, var = fitted(submission.fit_pca(X, k), d, k)
+    expect(comps, "components").to_have_orthonormal_rows()
+    mean, rcomps, rvar = reference.fit_pca(X, k)
+    same_axes(comps, rcomps, X)
+    expect(var, "explained_variance").to_match(rvar, rtol=1e-7, atol=1e-10)
+
+
+@points(2)
+def test_float32_data_gives_float32_results(submission, reference, rng):
+    n, d, k = 50, 5, 3
+    X = data(rng, n, d, dtype=np.float32, high=4.0, low=0.5, far=4.0)
+    mean, comps, var = fitted(submission.fit_pca(X, k), d, k)
+    for name, a in (("mean", mean), ("components", comps), ("explained_variance", var)):
+        expect(a, name).to_satisfy(
+            a.dtype == np.float32,
+            f"{name} came back as {a.dtype}; float32 data must give float32 results. Converting X to float64, "
+            "or mixing in a float64 array, promotes everything: stay in X.dtype or cast back with .astype(X.dtype).",
+        )
+    rmean, rcomps, rvar = reference.fit_pca(X, k)
+    expect(mean, "mean").to_match(rmean, rtol=1e-5, atol=1e-4)
+    same_axes(comps, rcomps, X.astype(np.float64), rtol=1e-3, atol=1e-3)
+    expect(var, "explained_variance").to_match(rvar, rtol=1e-3, atol=1e-4)
+
+
+@points(1)
+def test_fit_leaves_x_unmodified(submission, rng):
+    X = data(rng, 25, 4)
+    _, (X_after, _), _ = submission.inputs_after("fit_pca", X, 2)
+    expect(X_after, "X after fit_pca").to_satisfy(
+        np.array_equal(X_after, X),
+        "fit_pca changed the caller's X (X -= mean centres it in place, and the caller's data is gone). "
+        "Write Xc = X - mean, which makes a new array.",
+    )
+
+
+# --- transform and inverse_transform ----------------------------------------------------------
+
+
+@points(2)
+def test_transform_projects_the_centred_data_on_the_components(submission, reference, rng):
+    n, d, k = 40, 6, 3
+    X = data(rng, n, d)
+    mean, comps, _ = reference.fit_pca(X, k)
+    X_new = X[rng.choice(n, size=15, replace=False)] + 0.3 * rng.standard_normal((15, d))  # new points
+    Z = submission.transform(X_new, mean, comps)
+    expected = reference.transform(X_new, mean, comps)
+    expect(Z, "Z").to_have_shape((15, k))
+    off = np.asarray(Z, np.float64) - expected
+    note = ""
+    if np.allclose(off, np.broadcast_to(mean @ comps.T, off.shape), rtol=1e-6, atol=1e-6):
+        note = "\nEvery row is off by exactly mean Cᵀ: subtract the mean before projecting, Z = (X − mean) Cᵀ."
+    expect(Z, "Z").to_satisfy(np.allclose(Z, expected, rtol=1e-7, atol=1e-9),
+                              f"expected Z = (X − mean) Cᵀ: {describe_rows(expected)}{note}")
+
+
+@points(2)
+def test_inverse_transform_maps_scores_back_to_feature_space(submission, reference, rng):
+    n, d, k = 40, 6, 3
+    X = data(rng, n, d)
+    mean, comps, _ = reference.fit_pca(X, k)
+    Z = reference.transform(X, mean, comps)
+    X_hat = submission.inverse_transform(Z, mean, comps)
+    expected = reference.inverse_transform(Z, mean, comps)
+    expect(X_hat, "X̂").to_have_shape((n, d))
+    note = ""
+    if np.allclose(np.asarray(X_hat, np.float64) + mean, expected, rtol=1e-7, atol=1e-9):
+        note = "\nEvery row is short of exactly the mean: add the mean back, X̂ = Z C + mean."
+    expect(X_hat, "X̂").to_satisfy(np.allclose(X_hat, expected, rtol=1e-7, atol=1e-9),
+                                   f"expected X̂ = Z C + mean: {describe_rows(expected)}{note}")
+
+
+@points(1)
+def test_round_trip_with_all_components_recovers_x(submission, rng):
+    n, d = 30, 5
+    X = data(rng, n, d)
+    mean, comps, _ = fitted(submission.fit_pca(X, d), d, d)
+    Z = submission.transform(X, mean, comps)
+    X_back = submission.inverse_transform(Z, mean, comps)
+    expect(X_back, "inverse_transform(transform(X)) with k = d").to_match(X, rtol=1e-9, atol=1e-9)
+
+
+@points(2)
+def test_reconstruction_error_is_the_variance_left_out(submission, reference, rng):
+    n, d, k = 60, 6, 2
+    X = data(rng, n, d)
+    mean, comps, _ = fitted(submission.fit_pca(X, k), d, k)
+    X_hat = submission.inverse_transform(submission.transform(X, mean, comps), mean, comps)
+    all_var = reference.fit_pca(X, d)[2]
+    expected = float((n - 1) * all_var[k:].sum())
+    got = float(np.sum((X - np.asarray(X_hat, np.float64)) ** 2))
+    expect(X_hat, "X̂").to_satisfy(
+        abs(got - expected) <= 1e-8 * (n - 1) * all_var.sum(),
+        f"‖X − X̂‖_F² = {got:.8g}, but keeping the top {k} axes should lose exactly (n − 1) × (the variances "
+        f"of the dropped axes) = {expected:.8g}. fit_pca, transform and inverse_transform must agree: "
+        "centre with the same mean, project on the rows of C, map back with Z C + mean.",
+    )
+
+
+# --- explained_variance_ratio ---------------------------------------------------------------
+
+
+@points(2)
+def test_ratio_is_largest_first_and_sums_to_one(submission, reference, rng):
+    n, d = 50, 6
+    X = data(rng, n, d)
+    ratio = submission.explained_variance_ratio(X)
+    expect(ratio, "ratio").to_have_shape((d,))
+    expect(ratio, "ratio").to_be_sorted(descending=True)
+    expect(float(np.sum(ratio)), "the sum of the ratios").to_be_close_to(1.0, rtol=1e-9, atol=1e-9)
+    expect(ratio, "ratio").to_match(reference.explained_variance_ratio(X), rtol=1e-7, atol=1e-10)
+
+
+@points(1)
+def test_ratio_for_wide_data_has_one_entry_per_sample(submission, reference, rng):
+    n, d = 10, 25
+    X = wide_data(rng, n, d)
+    ratio = submission.explained_variance_ratio(X)
+    expect(ratio, "ratio").to_satisfy(
+        getattr(ratio, "shape", None) == (n,),
+        f"with n = {n} samples and d = {d} features there are min(n, d) = {n} singular values, so the ratio has "
+        f"{n} entries (the last is 0: centring uses up one degree of freedom). The d x d covariance has {d} "
+        "eigenvalues, but only min(n, d) can be nonzero: use the singular values of the centred data.",
+    )
+    expect(ratio, "ratio").to_match(reference.explained_variance_ratio(X), rtol=1e-7, atol=1e-10)
+
+
+# --- choose_k ----------------------------------------------------------------------------------
+
+
+@points(2)
+def test_choose_k_is_the_smallest_k_reaching_the_threshold(submission, reference, rng):
+    n, d = 60, 8
+    X = data(rng, n, d)
+    cumulative = np.cumsum(reference.explained_variance_ratio(X))
+    j = int(rng.integers(1, d - 2))  # answer j + 1, with the threshold halfway between two cumulative values
+    threshold = float((cumulative[j - 1] + cumulative[j]) / 2)
+    k = submission.choose_k(X, threshold)
+    expect(k, "k").to_satisfy(
+        isinstance(k, (int, np.integer)) and not isinstance(k, bool) and int(k) == j + 1,
+        f"the cumulative ratios are {np.array2string(cumulative, precision=4)}; the first to reach "
+        f"{threshold:.4f} is entry {j + 1} (counting from 1), so k = {j + 1} components are needed. "
+        "np.argmax(cumulative >= threshold) is an index from 0: add 1 to turn it into a count.",
+    )
+
+
+@points(1)
+def test_choose_k_returns_one_when_the_first_axis_is_enough(submission, rng):
+    n, d = 40, 5
+    X = data(rng, n, d, high=20.0, low=0.3)
+    k = submission.choose_k(X, 0.5)
+    expect(k, "k").to_equal(1)
+
+
+@points(1)
+def test_choose_k_uses_95_percent_by_default(submission, reference, rng):
+    n, d = 50, 7
+    X = data(rng, n, d)
+    cumulative = np.cumsum(reference.explained_variance_ratio(X))
+    # Move the data until no cumulative ratio sits right at 0.95.
+    while np.min(np.abs(cumulative - 0.95)) < 0.005:
+        X = data(rng, n, d)
+        cumulative = np.cumsum(reference.explained_variance_ratio(X))
+    expect(submission.choose_k(X), "choose_k(X)").to_equal(reference.choose_k(X))
+
+
+# --- a real data set -----------------------------------------------------------------------
+
+
+@points(2)
+def test_two_components_carry_most_of_the_iris_measurements(submission, reference, exercise_dir, rng):
+    X = iris(exercise_dir, rng)
+    ratio = submission.explained_variance_ratio(X)
+    expect(ratio, "ratio for the iris measurements").to_match(reference.explained_variance_ratio(X), rtol=1e-7, atol=1e-10)
+    expected_k = reference.choose_k(X, 0.95)
+    expect(submission.choose_k(X, 0.95), "choose_k(iris, 0.95)").to_equal(expected_k)
+
+
+@points(2)
+def test_iris_principal_axes_match_up_to_sign(submission, reference, exercise_dir, rng):
+    X = iris(exercise_dir, rng)
+    _, comps, var = fitted(submission.fit_pca(X, 2), 4, 2)
+    _, rcomps, rvar = reference.fit_pca(X, 2)
+    same_axes(comps, rcomps, X, "iris components")
+    expect(var, "iris explained_variance").to_match(rvar, rtol=1e-7, atol=1e-10)
