@@ -1,0 +1,259 @@
+"""Checks for ex13: least squares and conditioning.
+
+Every matrix is built with an exact, chosen condition number, so each bound below is a
+known multiple of κ·eps (QR, SVD) or κ²·eps (normal equations).
+"""
+
+import math
+
+import numpy as np
+
+from grader import inputs
+from grader.checking import expect, points
+
+EPS = np.finfo(np.float64).eps
+
+
+def problem(rng, m, n, kappa, residual=0.0):
+    """(A, b, x_true): A (m, n) with condition number exactly kappa and a random scale;
+    b = A x_true plus, if asked, a residual orthogonal to A's columns (so x_true is still
+    the least-squares solution) of relative size ``residual``."""
+    A = inputs.with_condition_number(rng, m, n, kappa) * 10 ** rng.uniform(-2, 2)
+    x_true = rng.standard_normal(n) + rng.uniform(-1, 1)
+    b = A @ x_true
+    if residual:
+        Q, _ = np.linalg.qr(A)
+        r = rng.standard_normal(m)
+        r -= Q @ (Q.T @ r)
+        b = b + residual * np.linalg.norm(b) * r / np.linalg.norm(r)
+    return A, b, x_true
+
+
+def rel_error(x, x_true):
+    return float(np.linalg.norm(np.asarray(x, dtype=np.float64) - x_true) / np.linalg.norm(x_true))
+
+
+def digits(err):
+    return -math.log10(max(err, 1e-17))
+
+
+def is_vector(x, n):
+    return isinstance(x, np.ndarray) and x.shape == (n,) and x.dtype.kind == "f" and bool(np.isfinite(x).all())
+
+
+# --- the condition number ---------------------------------------------------------
+
+@points(3)
+def test_condition_number_is_largest_over_smallest_singular_value(submission, rng):
+    kappa = 10 ** rng.uniform(1, 8)
+    A, _, _ = problem(rng, 30, 6, kappa)
+    got = submission.condition_number(A)
+    expect(got, "κ(A)").to_satisfy(
+        isinstance(got, (float, np.floating)) and math.isfinite(got) and abs(got - kappa) <= 1e-6 * kappa,
+        f"A was built with singular values from σ_max to σ_min = σ_max/{kappa:.6g}, so κ₂(A) = σ_max/σ_min = {kappa:.6g}.\n"
+        + (f"Your value is about κ² ({kappa ** 2:.3g}): did you take the condition number of AᵀA instead of A? "
+           if isinstance(got, (float, np.floating)) and abs(got - kappa ** 2) < 1e-3 * kappa ** 2 else "")
+        + "Use the 2-norm condition number: the singular values of A (np.linalg.svd(A, compute_uv=False)), largest over smallest.",
+    )
+
+
+@points(1)
+def test_orthonormal_columns_have_condition_number_one(submission, rng):
+    Q = inputs.orthonormal(rng, 25, 5) * 10 ** rng.uniform(-2, 2)
+    got = submission.condition_number(Q)
+    expect(got, "κ(Q)").to_satisfy(
+        isinstance(got, (float, np.floating)) and abs(got - 1.0) < 1e-9,
+        "the columns of this matrix are orthogonal and all of the same length, so every singular value is the same "
+        "and κ₂ = σ_max/σ_min = 1 (the best possible). A value like √n·√n = n points to the Frobenius norm: use the 2-norm.",
+    )
+
+
+@points(1)
+def test_condition_number_of_square_and_single_column_matrices(submission, rng):
+    kappa = 10 ** rng.uniform(1, 4)
+    S = inputs.with_condition_number(rng, 7, 7, kappa)
+    got = submission.condition_number(S)
+    expect(got, "κ of a square matrix").to_satisfy(
+        isinstance(got, (float, np.floating)) and abs(got - kappa) <= 1e-8 * kappa,
+        f"expected κ₂ = {kappa:.6g} for a 7×7 matrix with that ratio of singular values",
+    )
+    a = rng.standard_normal((12, 1)) * 10 ** rng.uniform(-2, 2)
+    got = submission.condition_number(a)
+    expect(got, "κ of one column").to_satisfy(
+        isinstance(got, (float, np.floating)) and abs(got - 1.0) < 1e-12,
+        "a single column has one singular value (its length), so σ_max/σ_min = 1",
+    )
+
+
+# --- the three solvers on well-conditioned problems --------------------------------
+
+@points(3)
+def test_normal_equations_solve_a_well_conditioned_problem(submission, rng):
+    A, b, x_true = problem(rng, 40, 5, 20.0, residual=0.3)
+    expect(submission.lstsq_normal(A, b), "x").to_match(x_true, rtol=1e-8, atol=1e-10 * np.linalg.norm(x_true))
+
+
+@points(2)
+def test_qr_solution_matches_on_a_tall_problem(submission, rng):
+    A, b, x_true = problem(rng, 50, 6, 1e3, residual=0.5)
+    expect(submission.lstsq_qr(A, b), "x").to_match(x_true, rtol=1e-8, atol=1e-10 * np.linalg.norm(x_true))
+
+
+@points(3)
+def test_qr_residual_is_orthogonal_to_the_columns_of_A(submission, rng):
+    A, b, _ = problem(rng, 40, 6, 10 ** rng.uniform(4, 5), residual=1.0)
+    x = submission.lstsq_qr(A, b)
+    expect(x, "x").to_satisfy(is_vector(x, 6), "expected a finite float array of shape (n,) = (6,)")
+    nA = np.linalg.norm(A, 2)
+    r = b - A @ x
+    ratio = np.linalg.norm(A.T @ r) / (nA * (nA * np.linalg.norm(x) + np.linalg.norm(b)))
+    expect(x, "x").to_satisfy(
+        ratio <= 100 * EPS,
+        f"at the least-squares solution the residual r = b − Ax is orthogonal to every column of A (Aᵀr = 0). "
+        f"Yours has ‖Aᵀr‖ / (‖A‖(‖A‖‖x‖ + ‖b‖)) = {ratio:.3g}, expected below {100 * EPS:.2g}. "
+        "Solve R x = Qᵀ b with the reduced QR of A (np.linalg.qr(A)), Q of shape (m, n), R of shape (n, n).",
+    )
+
+
+@points(2)
+def test_svd_solution_matches_on_a_tall_problem(submission, rng):
+    A, b, x_true = problem(rng, 45, 6, 1e3, residual=0.5)
+    expect(submission.lstsq_svd(A, b), "x").to_match(x_true, rtol=1e-8, atol=1e-10 * np.linalg.norm(x_true))
+
+
+@points(2)
+def test_one_column_problems_reduce_to_a_projection(submission, rng):
+    a = rng.standard_normal((15, 1)) + rng.uniform(-1, 1)
+    b = rng.standard_normal(15)
+    x = np.array([a[:, 0] @ b / (a[:, 0] @ a[:, 0])])
+    for name in ("lstsq_normal", "lstsq_qr", "lstsq_svd"):
+        expect(getattr(submission, name)(a, b), f"{name} with one column").to_match(x, rtol=1e-10, atol=1e-12)
+
+
+@points(2)
+def test_float32_problems_give_float32_solutions(submission, rng):
+    # float32 keeps about 7 digits. κ = 10 for the normal equations (κ² = 100 costs 2 of them);
+    # κ = 1e4 for QR and SVD, which keep about 3 digits there, while AᵀA (κ² = 1e8) would be hopeless.
+    for name, kappa, tol in (("lstsq_normal", 10.0, 1e-3), ("lstsq_qr", 1e4, 3e-3), ("lstsq_svd", 1e4, 3e-3)):
+        A, b, x_true = problem(rng, 30, 4, kappa)
+        x = getattr(submission, name)(A.astype(np.float32), b.astype(np.float32))
+        expect(x, f"{name} on float32").to_satisfy(
+            isinstance(x, np.ndarray) and x.dtype == np.float32 and x.shape == (4,),
+            "float32 A and b must give a float32 x of shape (n,) = (4,): arrays you create yourself (np.zeros, "
+            "np.eye, np.array of a list) are float64 by default and promote the result; use dtype=A.dtype",
+        )
+        err = rel_error(x, x_true)
+        expect(x, f"{name} on float32").to_satisfy(
+            err <= tol,
+            f"in float32 (about 7 digits) this problem with κ(A) = {kappa:g} should be solved to a relative error "
+            f"below {tol:g}; yours is {err:.3g}"
+            + (". QR or the SVD of A itself keep about 7 − log10 κ digits; anything that forms AᵀA keeps "
+               "7 − 2·log10 κ, which is none here" if name != "lstsq_normal" else ""),
+        )
+
+
+# --- what ill-conditioning does to each method --------------------------------------
+
+@points(3)
+def test_qr_keeps_about_sixteen_minus_log10_kappa_digits(submission, rng):
+    kappa = 10 ** rng.uniform(7, 7.5)
+    A, b, x_true = problem(rng, 60, 8, kappa)
+    x = submission.lstsq_qr(A, b)
+    expect(x, "x").to_satisfy(is_vector(x, 8), "expected a finite float array of shape (n,) = (8,)")
+    err = rel_error(x, x_true)
+    expect(x, "x").to_satisfy(
+        err <= 1e3 * kappa * EPS,
+        f"on this consistent problem with κ(A) = {kappa:.3g} a backward-stable QR solve keeps about "
+        f"16 − log10 κ ≈ {16 - math.log10(kappa):.1f} correct digits (relative error near κ·eps = {kappa * EPS:.1g}); "
+        f"yours has relative error {err:.2g} ({digits(err):.1f} digits). Losing about twice log10 κ digits usually means "
+        "AᵀA was formed somewhere, or Q came from classical Gram–Schmidt (whose columns stop being orthogonal on "
+        "ill-conditioned A): use the Householder QR of np.linalg.qr(A) and solve R x = Qᵀb.",
+    )
+
+
+@points(2)
+def test_normal_equations_lose_about_twice_the_digits(submission, rng):
+    kappa = 10 ** rng.uniform(7, 7.5)
+    A, b, x_true = problem(rng, 60, 8, kappa)
+    x = submission.lstsq_normal(A, b)
+    expect(x, "x").to_satisfy(is_vector(x, 8), "expected a finite float array of shape (n,) = (8,)")
+    err = rel_error(x, x_true)
+    expect(x, "x").to_satisfy(
+        err >= 100 * kappa * EPS,
+        f"κ(AᵀA) = κ(A)² = {kappa ** 2:.3g}, so solving AᵀA x = Aᵀb in float64 keeps only about "
+        f"16 − 2·log10 κ ≈ {16 - 2 * math.log10(kappa):.1f} digits. Yours kept {digits(err):.1f} digits "
+        f"(relative error {err:.2g}), as many as a QR or SVD solve would: lstsq_normal must form AᵀA and Aᵀb "
+        "and solve that n×n system (np.linalg.solve(A.T @ A, A.T @ b)), so that you can see what it costs.",
+    )
+
+
+@points(3)
+def test_svd_drops_singular_values_below_rcond(submission, rng):
+    m, n = 30, 5
+    s = np.array([1.0, 0.5, 0.2, 0.1, 1e-13])
+    U, V = inputs.orthonormal(rng, m, n), inputs.orthonormal(rng, n)
+    A = (U * s) @ V.T
+    b = rng.standard_normal(m) + rng.uniform(-1, 1)
+    want = V[:, :4] @ ((U[:, :4].T @ b) / s[:4])
+    got = submission.lstsq_svd(A, b, rcond=1e-9)
+    expect(got, "x").to_satisfy(
+        is_vector(got, n) and np.linalg.norm(got - want) <= 1e-8 * np.linalg.norm(want),
+        f"A's smallest singular value is 1e-13, below rcond·σ_max = 1e-9, so it must count as zero: the expected "
+        f"x = Σ over kept i of (uᵢᵀb / σᵢ) vᵢ has norm {np.linalg.norm(want):.4g}"
+        + (f", yours has norm {np.linalg.norm(got):.4g}" if isinstance(got, np.ndarray) and got.shape == (n,) else "")
+        + ". Dividing by a σ that is really rounding noise blows the solution up by 1/σ: keep only s > rcond * s.max().",
+    )
+
+
+@points(2)
+def test_svd_cutoff_is_relative_to_the_largest_singular_value(submission, rng):
+    m, n = 25, 5
+    c = 10 ** rng.uniform(3.5, 4.5)
+    # rcond·σ_max ≈ 1e-2 drops the last two; an absolute cutoff of 1e-6 would keep c·1e-7 ≈ 1e-3.
+    s = np.array([c, 0.6 * c, 0.3 * c, 1e-7 * c, 1e-8])
+    U, V = inputs.orthonormal(rng, m, n), inputs.orthonormal(rng, n)
+    A = (U * s) @ V.T
+    b = rng.standard_normal(m) + rng.uniform(-1, 1)
+    want = V[:, :3] @ ((U[:, :3].T @ b) / s[:3])
+    got = submission.lstsq_svd(A, b, rcond=1e-6)
+    expect(got, "x").to_satisfy(
+        is_vector(got, n) and np.linalg.norm(got - want) <= 1e-8 * np.linalg.norm(want),
+        f"the singular values are {', '.join(f'{v:.3g}' for v in s)}; with rcond = 1e-6 the cutoff is "
+        f"rcond·σ_max = {1e-6 * s[0]:.3g}, so the last two count as zero. The cutoff scales with A (multiplying A "
+        "by 1000 must not change which σᵢ count): compare s with rcond * s[0], not with rcond alone.",
+    )
+
+
+@points(2)
+def test_svd_gives_the_minimum_norm_solution_of_a_wide_system(submission, rng):
+    A = inputs.with_singular_values(rng, 4, 9, inputs.distinct_singular_values(rng, 4, 0.5, 5.0))
+    b = rng.standard_normal(4)
+    x = submission.lstsq_svd(A, b)
+    want = np.linalg.pinv(A) @ b
+    expect(x, "x").to_satisfy(
+        is_vector(x, 9) and np.linalg.norm(A @ x - b) <= 1e-10 * np.linalg.norm(b)
+        and np.linalg.norm(x - want) <= 1e-9 * np.linalg.norm(want),
+        "with 4 equations and 9 unknowns there are infinitely many exact solutions; V Σ⁺ Uᵀ b picks the one of "
+        f"smallest norm (‖x‖ = {np.linalg.norm(want):.4g}), which lies in the row space of A. Use the reduced SVD "
+        "(full_matrices=False): U (m, k), s (k,), Vᵀ (k, n) with k = min(m, n), and x = V (Uᵀb / s) with V = Vt.T.",
+    )
+
+
+# --- predicting the damage ------------------------------------------------------------
+
+@points(1)
+def test_digits_lost_is_log10_kappa_for_qr_and_svd(submission, rng):
+    kappa = 10 ** rng.uniform(1, 12)
+    for method in ("qr", "svd"):
+        expect(submission.digits_lost(kappa, method), f"digits lost by {method}").to_be_close_to(math.log10(kappa), rtol=1e-9)
+
+
+@points(2)
+def test_digits_lost_doubles_for_the_normal_equations(submission, rng):
+    kappa = 10 ** rng.uniform(2, 7)
+    got = submission.digits_lost(kappa, "normal")
+    expect(got, "digits lost by the normal equations").to_satisfy(
+        isinstance(got, (int, float, np.floating)) and abs(got - 2 * math.log10(kappa)) < 1e-9,
+        f"forming AᵀA squares the condition number: κ(AᵀA) = κ² = {kappa ** 2:.3g}, so the normal equations lose "
+        f"log10(κ²) = 2·log10 κ = {2 * math.log10(kappa):.4g} digits, twice what QR loses",
+    )

@@ -1,0 +1,128 @@
+"""Known-wrong variants of ex13, each with the feedback it earns."""
+
+import math
+
+import numpy as np
+
+from grader.misconceptions import Misconception, sibling_reference
+
+ref = sibling_reference(__file__)
+
+upcast = Misconception(
+    "float32 turned into float64",
+    "float32 inputs came back as float64. Arrays you create yourself (np.zeros, np.eye, np.array of a "
+    "list) are float64 by default and promote everything they touch; build them with dtype=A.dtype, or "
+    "cast the result back with .astype(A.dtype).",
+)
+
+
+@upcast
+def lstsq_normal(A, b):
+    return ref.lstsq_normal(A.astype(np.float64), b.astype(np.float64))
+
+
+@upcast
+def lstsq_qr(A, b):
+    return ref.lstsq_qr(A.astype(np.float64), b.astype(np.float64))
+
+
+@upcast
+def lstsq_svd(A, b, rcond=1e-12):
+    return ref.lstsq_svd(A.astype(np.float64), b.astype(np.float64), rcond)
+
+
+kappa_of_gram = Misconception(
+    "condition number of AᵀA instead of A",
+    "your condition number is the square of A's: it looks like the ratio of the eigenvalues of AᵀA "
+    "(which are σᵢ²). κ₂(A) = σ_max/σ_min uses the singular values of A itself; squaring it is exactly "
+    "what the normal equations do to the problem, which is the point of this exercise.",
+)
+
+
+@kappa_of_gram
+def condition_number(A):
+    w = np.linalg.eigvalsh(A.T @ A)
+    return float(w[-1] / w[0])
+
+
+frobenius = Misconception(
+    "Frobenius-norm condition number",
+    "you multiplied Frobenius norms, ‖A‖_F·‖A⁺‖_F = √(Σσᵢ²)·√(Σ1/σᵢ²). That overstates the 2-norm "
+    "condition number (it is n even for orthonormal columns). The digits-lost rule uses κ₂ = σ_max/σ_min.",
+)
+
+
+@frobenius
+def condition_number(A):
+    s = np.linalg.svd(A, compute_uv=False)
+    return float(np.sqrt(np.sum(s**2)) * np.sqrt(np.sum(1.0 / s**2)))
+
+
+normal_in_qr = Misconception(
+    "normal equations inside lstsq_qr",
+    "your QR solver is exactly as inaccurate as the normal equations: it formed AᵀA somewhere (for example "
+    "solving RᵀR x = Aᵀb, or factoring AᵀA). The gain of QR comes from never squaring A: with A = QR, "
+    "the least-squares solution solves the triangular system R x = Qᵀb.",
+)
+
+
+@normal_in_qr
+def lstsq_qr(A, b):
+    return np.linalg.solve(A.T @ A, A.T @ b)
+
+
+rcond_ignored = Misconception(
+    "rcond ignored",
+    "you divided by every singular value, even those below rcond·σ_max. A singular value of 1e-13 on a "
+    "matrix of size 1 is rounding noise, and dividing by it multiplies the noise by 1e13. Keep only the "
+    "σᵢ > rcond·σ_max (the others' terms are dropped), which gives the minimum-norm solution.",
+)
+
+
+@rcond_ignored
+def lstsq_svd(A, b, rcond=1e-12):
+    U, s, Vt = np.linalg.svd(A, full_matrices=False)
+    return Vt.T @ ((U.T @ b) / s)
+
+
+rcond_absolute = Misconception(
+    "absolute rcond cutoff",
+    "you compared the singular values with rcond itself (s > rcond) rather than with rcond·σ_max. rcond "
+    "is relative: multiplying A by 1000 multiplies every σᵢ by 1000 and must not change which ones count "
+    "as zero. Use keep = s > rcond * s[0].",
+)
+
+
+@rcond_absolute
+def lstsq_svd(A, b, rcond=1e-12):
+    U, s, Vt = np.linalg.svd(A, full_matrices=False)
+    keep = s > rcond
+    return Vt[keep].T @ ((U[:, keep].T @ b) / s[keep])
+
+
+vt_for_v = Misconception(
+    "Vᵀ used where V belongs",
+    "np.linalg.svd returns Vᵀ (often named Vh or Vt), not V. The pseudo-inverse is A⁺ = V Σ⁺ Uᵀ, so the "
+    "last step is Vt.T @ y (or y @ Vt), not Vt @ y.",
+)
+
+
+@vt_for_v
+def lstsq_svd(A, b, rcond=1e-12):
+    U, s, Vt = np.linalg.svd(A, full_matrices=False)
+    keep = s > rcond * s[0]
+    y = np.zeros_like(s)
+    y[keep] = (U[:, keep].T @ b) / s[keep]
+    return Vt @ y
+
+
+digits_not_doubled = Misconception(
+    "the normal equations lose log10 κ digits",
+    "the normal equations solve a problem whose matrix is AᵀA, and κ(AᵀA) = κ(A)². So they lose "
+    "log10(κ²) = 2·log10 κ digits, twice what QR or the SVD lose on the same A.",
+)
+
+
+@digits_not_doubled
+def digits_lost(kappa, method):
+    return math.log10(kappa)
