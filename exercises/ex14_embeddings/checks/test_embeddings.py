@@ -1,0 +1,215 @@
+"""Checks for ex14: embeddings as matrices."""
+
+import numpy as np
+
+from grader.checking import expect, expect_error, points
+
+
+def embeddings(rng, V, d, dtype=np.float64):
+    """A vocabulary of V rows with a shared offset (like real, anisotropic embeddings) and
+    lengths spread over two orders of magnitude, so that cosine and dot product disagree."""
+    E = rng.standard_normal((V, d)) + 0.5 * rng.standard_normal(d)
+    E *= 10 ** rng.uniform(-1, 1, size=(V, 1))
+    return E.astype(dtype)
+
+
+def token_ids(rng, shape, V):
+    """Random ids with repeats and both ends of the vocabulary present."""
+    ids = rng.integers(0, V, size=shape)
+    flat = ids.reshape(-1)
+    flat[rng.choice(flat.size, 2, replace=False)] = [0, V - 1]
+    return ids.astype(np.int64)
+
+
+def unit_rows(E):
+    return E / np.linalg.norm(E, axis=1, keepdims=True)
+
+
+# --- lookup -----------------------------------------------------------------------
+
+@points(2)
+def test_one_hot_has_a_single_one_per_row_at_the_id(submission, rng):
+    V = int(rng.integers(9, 14))
+    ids = token_ids(rng, 6, V)
+    expect(submission.one_hot(ids, V), "one_hot(ids, V)").to_match(np.eye(V)[ids])
+
+
+@points(3)
+def test_embed_returns_the_rows_of_E_for_the_ids(submission, rng):
+    V, d = 20, 6
+    E = embeddings(rng, V, d)
+    ids = token_ids(rng, 9, V)
+    expect(submission.embed(ids, E), "embed(ids, E)").to_match(E[ids])
+
+
+@points(2)
+def test_embed_keeps_the_batch_shape_of_the_ids(submission, rng):
+    V, d = 17, 5
+    E = embeddings(rng, V, d)
+    ids = token_ids(rng, (3, 4), V)
+    expect(submission.embed(ids, E), "embed of a (batch, sequence) of ids").to_match(E[ids])
+
+
+@points(2)
+def test_embed_keeps_float32_as_float32(submission, rng):
+    V, d = 15, 8
+    E = embeddings(rng, V, d, np.float32)
+    ids = token_ids(rng, 7, V)
+    expect(submission.embed(ids, E), "embed with a float32 E").to_match(E[ids])
+
+
+@points(1)
+def test_embed_rejects_ids_outside_the_vocabulary(submission, rng):
+    V, d = 12, 4
+    E = embeddings(rng, V, d)
+    ids = token_ids(rng, 5, V)
+    ids[2] = -1
+    expect_error(
+        lambda: submission.embed(ids, E),
+        "ValueError",
+        "IndexError",
+        why=f"id -1 is not a token of a vocabulary of {V}. numpy reads E[-1] as the last row, so a bad id would "
+        "silently become another word; check 0 <= ids < V and raise ValueError",
+    )
+    ids[2] = V
+    expect_error(lambda: submission.embed(ids, E), "ValueError", "IndexError", why=f"id {V} is past the last row of E")
+
+
+# --- weight-tied output layer ---------------------------------------------------------
+
+@points(3)
+def test_tied_logits_score_h_against_every_row_of_E(submission, rng):
+    V, d = 15, 6
+    E = embeddings(rng, V, d)
+    h = rng.standard_normal((4, d)) + 0.3
+    expect(submission.tied_logits(h, E), "tied_logits(h, E)").to_match(h @ E.T)
+
+
+@points(2)
+def test_tied_logits_keep_batch_dimensions_and_float32(submission, rng):
+    V, d = 11, 5
+    E = embeddings(rng, V, d, np.float32)
+    h = (rng.standard_normal((2, 3, d)) + 0.3).astype(np.float32)
+    expect(submission.tied_logits(h, E), "tied_logits of a (batch, sequence, d) h").to_match(h @ E.T)
+
+
+# --- neighbours in embedding space ------------------------------------------------------
+
+@points(3)
+def test_nearest_neighbours_rank_rows_by_cosine(submission, reference, rng):
+    E = embeddings(rng, 40, 8)
+    ids = rng.choice(40, 5, replace=False)
+    expect(submission.nearest_neighbours(E, ids, 4), "neighbours").to_equal(reference.nearest_neighbours(E, ids, 4))
+
+
+@points(2)
+def test_nearest_neighbours_never_include_the_word_itself(submission, reference, rng):
+    E = embeddings(rng, 25, 6)
+    ids = rng.choice(25, 6, replace=False)
+    got = submission.nearest_neighbours(E, ids, 3)
+    expect(got, "neighbours").to_have_shape((6, 3))
+    own = [int(i) for i, row in zip(ids, np.asarray(got)) if i in row]
+    expect(got, "neighbours").to_satisfy(
+        not own,
+        f"word {own[0] if own else ''} is listed among its own neighbours. Every word has cosine 1 with itself, "
+        "so it always comes first: set its own score to -inf (S[np.arange(q), ids] = -np.inf) before sorting.",
+    )
+    expect(got, "neighbours").to_equal(reference.nearest_neighbours(E, ids, 3))
+
+
+@points(2)
+def test_nearest_neighbours_rank_by_cosine_not_by_dot_product(submission, reference, rng):
+    E = embeddings(rng, 12, 5)
+    q = 3
+    u = E[q] / np.linalg.norm(E[q])
+    # A long row pointing partly away wins a dot product; a short row pointing the same way wins the cosine.
+    E[7] = 50.0 * (rng.standard_normal(5) + 0.5 * u)
+    E[9] = 0.05 * (u + 0.05 * rng.standard_normal(5))
+    ids = np.array([q])
+    expect(submission.nearest_neighbours(E, ids, 3), "neighbours").to_equal(reference.nearest_neighbours(E, ids, 3))
+
+
+@points(1)
+def test_nearest_neighbours_break_ties_towards_the_lower_index(submission, reference, rng):
+    E = embeddings(rng, 10, 4)
+    # Rows 2, 5 and 8 point the same way (scaled by powers of two, so exactly): their cosines tie.
+    E[5] = 2.0 * E[2]
+    E[8] = 0.5 * E[2]
+    E[6] = E[2] + 0.05 * np.linalg.norm(E[2]) * rng.standard_normal(4)
+    ids = np.array([6])
+    expect(submission.nearest_neighbours(E, ids, 4), "neighbours").to_equal(reference.nearest_neighbours(E, ids, 4))
+
+
+@points(1)
+def test_nearest_neighbours_with_k_of_all_other_words(submission, reference, rng):
+    E = embeddings(rng, 6, 3)
+    ids = np.arange(6)
+    expect(submission.nearest_neighbours(E, ids, 5), "neighbours").to_equal(reference.nearest_neighbours(E, ids, 5))
+
+
+@points(1)
+def test_nearest_neighbours_leave_E_unchanged(submission, rng):
+    E = embeddings(rng, 15, 4)
+    ids = np.array([1, 8])
+    got, args_after, _ = submission.inputs_after("nearest_neighbours", E, ids, 2)
+    expect(got, "neighbours").to_have_shape((2, 2))
+    after = np.asarray(args_after[0])
+    expect(got, "E after the call").to_satisfy(
+        after.shape == E.shape and np.array_equal(after, E),
+        "nearest_neighbours changed E, the caller's embedding matrix (a model's weights!). Normalising in place "
+        "(E /= norms) overwrites it: compute U = E / norms into a new array instead.",
+    )
+
+
+@points(3)
+def test_analogy_finds_the_planted_fourth_word(submission, rng):
+    V, d = 60, 12
+    E = embeddings(rng, V, d)
+    a, b, c, want, decoy, long = (int(i) for i in rng.choice(V, 6, replace=False))
+    U = unit_rows(E)
+    # The query words' lengths differ a lot, as frequent and rare words' do.
+    E[a], E[b], E[c] = 10.0 * U[a], 1.0 * U[b], 0.5 * U[c]
+    # Plant: the answer points along Ê[b] - Ê[a] + Ê[c] (plus a little noise), at its own length ...
+    t = U[b] - U[a] + U[c]
+    t /= np.linalg.norm(t)
+    E[want] = (t + 0.05 * rng.standard_normal(d) / np.sqrt(d)) * 10 ** rng.uniform(-1, 1)
+    # ... a decoy points along the raw sum E[b] - E[a] + E[c], which the long E[a] dominates ...
+    raw = E[b] - E[a] + E[c]
+    raw /= np.linalg.norm(raw)
+    E[decoy] = 0.5 * raw
+    # ... and a very long word points only partly that way: a dot product prefers it to both.
+    side = rng.standard_normal(d)
+    side -= (side @ raw) * raw + (side @ t) * t
+    E[long] = 100.0 * (0.3 * raw + 0.95 * side / np.linalg.norm(side))
+    got = submission.analogy(E, a, b, c)
+    why = ""
+    if isinstance(got, (int, np.integer)) and int(got) == decoy:
+        why = (f". Word {decoy} points along the raw sum E[b] − E[a] + E[c] instead: E[a] is 20 times longer than E[c] "
+               "and dominates that sum. Normalise each row to unit length before adding")
+    elif isinstance(got, (int, np.integer)) and int(got) == long:
+        why = (f". Word {long} is by far the longest row but points elsewhere: a dot product rewards length, "
+               "a cosine does not")
+    expect(got, f"analogy(E, {a}, {b}, {c})").to_satisfy(
+        isinstance(got, (int, np.integer)) and int(got) == want,
+        f"word {want} was planted along Ê[b] − Ê[a] + Ê[c] (cosine about 0.99), so it is the answer" + why
+        + ". Use t = Ê[b] − Ê[a] + Ê[c] and rank rows by cosine with t, leaving out a, b and c.",
+    )
+
+
+@points(2)
+def test_analogy_never_answers_one_of_the_three_query_words(submission, rng):
+    V, d = 30, 16
+    while True:  # inputs where b or c outscores every other word, as in real analogies
+        E = embeddings(rng, V, d)
+        a, b, c = (int(i) for i in rng.choice(V, 3, replace=False))
+        U = unit_rows(E)
+        scores = U @ (U[b] - U[a] + U[c])
+        if max(scores[b], scores[c]) > np.delete(scores, [a, b, c]).max() + 0.05:
+            break
+    got = submission.analogy(E, a, b, c)
+    expect(got, f"analogy(E, {a}, {b}, {c})").to_satisfy(
+        isinstance(got, (int, np.integer)) and int(got) not in (a, b, c),
+        "the target Ê[b] − Ê[a] + Ê[c] is always close to b and c themselves, so without excluding them the "
+        "answer is nearly always b or c. Set the scores of a, b and c to -inf before taking the argmax, and "
+        "return a Python int.",
+    )
