@@ -1,0 +1,483 @@
+"""Checks for ex09: softmax, scaled dot-product attention and multi-head attention."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from grader import inputs
+from grader.checking import as_numpy, expect, fail, points
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quick_grader(request):
+    """Workarounds for grader slowness with torch (see the ex09 report), all in the grader's own process:
+    torch's intra-op thread pool makes tiny ops take milliseconds on a busy machine; pytest's long tracebacks
+    re-parse every source file (and print tensors) for each failed check; and at exit pytest runs
+    gc.collect() five times, about 0.5 s each once torch is loaded."""
+    torch.set_num_threads(1)
+    request.config.option.tbstyle = "native"
+    try:
+        from _pytest.unraisableexception import gc_collect_iterations_key
+
+        request.config.stash[gc_collect_iterations_key] = 0
+    except ImportError:
+        pass
+
+
+def t(a, dtype=np.float64):
+    return torch.from_numpy(np.ascontiguousarray(np.asarray(a, dtype=dtype)))
+
+
+def is_tensor(x):
+    return isinstance(x, torch.Tensor)
+
+
+def qkv(rng, lead, n, m, d_k, d_v, dtype=np.float64):
+    """Queries, keys, values whose scaled scores have a spread of about 1: softmax far from one-hot and uniform."""
+    Q = rng.standard_normal((*lead, n, d_k)) + 0.3 * rng.standard_normal(d_k)
+    K = rng.standard_normal((*lead, m, d_k))
+    V = rng.standard_normal((*lead, m, d_v)) + rng.uniform(-1, 1, size=d_v)
+    return t(Q, dtype), t(K, dtype), t(V, dtype)
+
+
+def random_mask(rng, n, m):
+    """A boolean (n, m) mask with at least one True and one False in every row."""
+    mask = rng.random((n, m)) < 0.5
+    for i in range(n):
+        yes, no = rng.choice(m, size=2, replace=False)
+        mask[i, yes], mask[i, no] = True, False
+    return torch.from_numpy(mask)
+
+
+def weights_for(rng, d_model, dtype=np.float64):
+    """Four (d_model, d_model) projections, scaled so activations stay of order 1."""
+    return [t(rng.standard_normal((d_model, d_model)) / math.sqrt(d_model), dtype) for _ in range(4)]
+
+
+def np_softmax(S):
+    e = np.exp(S - S.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def nan_rows(x):
+    """Indices (along the query axis) of the rows of x that hold NaN or inf."""
+    arr = as_numpy(x).astype(np.float64)
+    bad = ~np.isfinite(arr)
+    return sorted({int(i) for i in np.argwhere(bad)[:, -2]}) if arr.ndim >= 2 else ([0] if bad.any() else [])
+
+
+CAUSAL_NAN = (
+    "rows {rows} hold NaN. With causal=True no query is left without keys (query i sees keys 0..i), so NaN means "
+    "a row's scores were all -inf before the softmax{extra}."
+)
+ROW0 = ": row 0 is NaN, so query 0's own key (j = 0) was hidden as well; hide only j > i, the part strictly above the diagonal (torch.ones(n, m, dtype=torch.bool).triu(1)), or keep .tril()"
+
+
+def pair(result):
+    """The (out, weights) pair that scaled_dot_product_attention returns, or a clear failure."""
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
+        fail(
+            "scaled_dot_product_attention must return a pair (out, weights): the output (..., n, d_v) "
+            "and the attention weights (..., n, m). End with `return weights @ V, weights`.",
+            result,
+        )
+    return result
+
+
+# --- softmax ------------------------------------------------------------------------------
+
+
+@points(2)
+def test_softmax_matches_exp_over_sum_along_the_last_dim(submission, reference, rng):
+    x = t(inputs.logits(rng, (3, 7)))
+    expect(submission.softmax(x)).to_match(reference.softmax(x))
+
+
+@points(1)
+def test_softmax_normalises_along_the_dim_it_is_given(submission, reference, rng):
+    x = t(inputs.logits(rng, (4, 5, 6)))
+    got = submission.softmax(x, dim=1)
+    if is_tensor(got) and got.shape == x.shape:
+        sums = as_numpy(got).sum(axis=1)
+        expect(got, "softmax(x, dim=1)").to_satisfy(
+            np.allclose(sums, 1.0, atol=1e-9),
+            f"summed over dim 1 the values should give 1 everywhere, but the sums range from {sums.min():.4g} "
+            f"to {sums.max():.4g}. Use the dim argument in both the max and the sum (keepdim=True), "
+            "not a fixed -1.",
+        )
+    expect(got, "softmax(x, dim=1)").to_match(reference.softmax(x, dim=1))
+
+
+@points(2)
+def test_softmax_stays_finite_for_logits_of_1e4(submission, reference, rng):
+    # Every row sits near +1e4 or -1e4; the differences inside a row are small, so the answer is not one-hot.
+    x = t(rng.choice([-1e4, 1e4], size=(4, 1)) + 2.0 * rng.standard_normal((4, 6)))
+    got = submission.softmax(x)
+    expect(got, "softmax of logits near ±1e4").to_satisfy(
+        is_tensor(got) and got.shape == x.shape and bool(torch.isfinite(got).all()),
+        "exp(1e4) overflows to inf and exp(-1e4) underflows to 0, so exp(x) / Σ exp(x) becomes inf/inf or 0/0 = NaN. "
+        "Subtract each row's maximum first: softmax(x) = softmax(x - max(x)), and the largest exponent becomes exp(0) = 1.",
+    )
+    expect(got, "softmax of logits near ±1e4").to_match(reference.softmax(x))
+
+
+@points(1)
+def test_softmax_keeps_float32_as_float32(submission, reference, rng):
+    x = t(inputs.logits(rng, (5, 8)), np.float32)
+    expect(submission.softmax(x)).to_match(reference.softmax(x))
+
+
+@points(1)
+def test_softmax_leaves_its_input_unchanged(submission, reference, rng):
+    x = t(inputs.logits(rng, (3, 6)))
+    value, args_after, _ = submission.inputs_after("softmax", x, dim=0)
+    if not torch.equal(args_after[0], x):
+        fail(
+            "softmax changed the tensor x it was given: after the call x no longer holds the caller's logits. "
+            "An in-place operation (x -= x.max(...), x.sub_(...), x.exp_()) writes into the caller's tensor; "
+            "use the out-of-place form, x - x.amax(dim, keepdim=True), which makes a new tensor.",
+            value,
+        )
+    expect(value).to_match(reference.softmax(x, dim=0))
+
+
+# --- scaled dot-product attention ---------------------------------------------------------
+
+
+@points(2)
+def test_attention_matches_the_reference(submission, reference, rng):
+    Q, K, V = qkv(rng, (), 5, 7, 8, 6)
+    out, w = pair(submission.scaled_dot_product_attention(Q, K, V))
+    ref_out, ref_w = reference.scaled_dot_product_attention(Q, K, V)
+    expect(w, "the attention weights").to_match(ref_w)
+    expect(out, "the output").to_match(ref_out)
+
+
+@points(2)
+def test_attention_weights_are_a_distribution_over_the_keys(submission, rng):
+    Q, K, V = qkv(rng, (2,), 6, 9, 4, 3)
+    out, w = pair(submission.scaled_dot_product_attention(Q, K, V))
+    expect(w, "the attention weights").to_have_shape((2, 6, 9))
+    expect(out, "the output").to_have_shape((2, 6, 3))
+    W = as_numpy(w).astype(np.float64)
+    expect(w, "the attention weights").to_satisfy(
+        bool(np.isfinite(W).all() and (W >= 0).all()), "weights are probabilities: each must be finite and >= 0"
+    )
+    sums = W.sum(axis=-1)
+    expect(w, "the attention weights").to_satisfy(
+        np.allclose(sums, 1.0, atol=1e-9),
+        f"each query's weights must sum to 1 over the keys (the last axis), but the row sums range from "
+        f"{sums.min():.4g} to {sums.max():.4g}. Apply the softmax along dim=-1 of the (n, m) scores: one "
+        "distribution per query, over the keys, not over the queries.",
+    )
+    expected = W @ as_numpy(V)
+    expect(out, "the output").to_satisfy(
+        np.allclose(as_numpy(out), expected, rtol=1e-9, atol=1e-9),
+        "the output should be the weighted average of the values with your own weights: out = weights @ V",
+    )
+
+
+@points(2)
+def test_log_weights_follow_the_scores_divided_by_sqrt_dk(submission, rng):
+    d_k = 16
+    Q, K, V = qkv(rng, (), 5, 8, d_k, 3)
+    _, w = pair(submission.scaled_dot_product_attention(Q, K, V))
+    expect(w, "the attention weights").to_have_shape((5, 8))
+    W = as_numpy(w).astype(np.float64)
+    expect(w, "the attention weights").to_satisfy(
+        bool(np.isfinite(W).all() and (W > 0).all()), "with no mask every weight must be finite and strictly positive"
+    )
+    raw = as_numpy(Q) @ as_numpy(K).T  # q_i · k_j
+    L = np.log(W)
+    dl = (L - L[:, :1]).ravel()
+    ds = (raw - raw[:, :1]).ravel()
+    expected = ds / math.sqrt(d_k)
+    if not np.allclose(dl, expected, rtol=1e-8, atol=1e-8):
+        c = float(dl @ ds / (ds @ ds))  # least-squares fit of log-weight gaps to raw score gaps
+        seen = f"the raw scores q·k divided by about {1 / c:.3g}" if c > 0 else "no positive multiple of the raw scores"
+        fail(
+            f"log(weights[i, j]) - log(weights[i, 0]) should equal (q_i·k_j - q_i·k_0) / √d_k with √d_k = {math.sqrt(d_k):g}; "
+            f"your weights follow {seen}. Divide Q Kᵀ by math.sqrt(d_k) (d_k = Q.shape[-1]) before the softmax: "
+            "it keeps the scores' spread near 1 whatever the head size, so the softmax does not saturate.",
+            w,
+        )
+
+
+@points(2)
+def test_causal_attention_gives_no_weight_to_later_keys(submission, reference, rng):
+    Q, K, V = qkv(rng, (), 6, 6, 8, 5)
+    out, w = pair(submission.scaled_dot_product_attention(Q, K, V, causal=True))
+    expect(w, "the attention weights").to_have_shape((6, 6))
+    W = as_numpy(w).astype(np.float64)
+    rows = nan_rows(w)
+    expect(w, "the causal weights").to_satisfy(not rows, CAUSAL_NAN.format(rows=rows, extra=ROW0 if 0 in rows else ""))
+    upper = np.triu(np.ones((6, 6), dtype=bool), 1)
+    leak = np.abs(np.nan_to_num(W, nan=1.0))[upper].max()
+    expect(w, "the causal weights").to_satisfy(
+        leak <= 1e-12,
+        f"with causal=True query i must give weight 0 to every key j > i (those come later), but a weight above "
+        f"the diagonal is {leak:.3g}. The visible keys are j <= i: torch.ones(n, m, dtype=torch.bool).tril().",
+    )
+    diag = np.diag(np.nan_to_num(W, nan=0.0))
+    expect(w, "the causal weights").to_satisfy(
+        bool((diag > 0).all()),
+        f"query i must still see key j = i (its own position): the diagonal weights came back as {np.round(diag, 4)}. "
+        "Hide only j > i, that is the part strictly above the diagonal (triu with diagonal=1).",
+    )
+    ref_out, ref_w = reference.scaled_dot_product_attention(Q, K, V, causal=True)
+    expect(w, "the causal weights").to_match(ref_w)
+    expect(out, "the output").to_match(ref_out)
+
+
+@points(1)
+def test_causal_outputs_do_not_depend_on_later_tokens(submission, rng):
+    n = 7
+    Q, K, V = qkv(rng, (), n, n, 4, 3)
+    cut = int(rng.integers(1, n - 1))
+    Q2, K2, V2 = Q.clone(), K.clone(), V.clone()
+    Q2[cut + 1:], K2[cut + 1:], V2[cut + 1:] = (t(rng.standard_normal(a[cut + 1:].shape)) for a in (Q, K, V))
+    out1, _ = pair(submission.scaled_dot_product_attention(Q, K, V, causal=True))
+    out2, _ = pair(submission.scaled_dot_product_attention(Q2, K2, V2, causal=True))
+    expect(out1, "the output").to_have_shape((n, 3))
+    expect(out2, "the output").to_have_shape((n, 3))
+    for out in (out1, out2):
+        rows = nan_rows(out)
+        expect(out, "the causal output").to_satisfy(not rows, CAUSAL_NAN.format(rows=rows, extra=ROW0 if 0 in rows else ""))
+    a, b = as_numpy(out1)[: cut + 1], as_numpy(out2)[: cut + 1]
+    expect(out2, "the causal output").to_satisfy(
+        np.allclose(a, b, rtol=1e-10, atol=1e-12),
+        f"changing only the tokens after position {cut} changed the outputs at positions 0..{cut}: "
+        "with causal=True a query may only look at keys at its own position or before.",
+    )
+
+
+@points(2)
+def test_mask_true_means_the_key_is_attended(submission, reference, rng):
+    Q, K, V = qkv(rng, (), 5, 7, 8, 4)
+    mask = random_mask(rng, 5, 7)
+    out, w = pair(submission.scaled_dot_product_attention(Q, K, V, mask=mask))
+    expect(w, "the attention weights").to_have_shape((5, 7))
+    W = np.nan_to_num(as_numpy(w).astype(np.float64), nan=1.0)
+    hidden = ~as_numpy(mask)
+    leak = np.abs(W[hidden]).max()
+    expect(w, "the masked weights").to_satisfy(
+        leak <= 1e-12,
+        f"keys where mask is False must get weight 0, but one got {leak:.3g}. True means 'may attend': "
+        "set the scores where the mask is False to -inf (torch.where(mask, scores, float('-inf'))) before the softmax.",
+    )
+    ref_out, ref_w = reference.scaled_dot_product_attention(Q, K, V, mask=mask)
+    expect(w, "the masked weights").to_match(ref_w)
+    expect(out, "the output").to_match(ref_out)
+
+
+@points(1)
+def test_mask_and_causal_combine(submission, reference, rng):
+    n = 6
+    Q, K, V = qkv(rng, (), n, n, 4, 3)
+    mask = random_mask(rng, n, n).numpy()
+    for i in range(n):
+        mask[i, rng.integers(0, i + 1)] = True  # every query keeps at least one visible earlier key
+    mask = torch.from_numpy(mask)
+    result = pair(submission.scaled_dot_product_attention(Q, K, V, mask=mask, causal=True))
+    expect(result, "(out, weights) with a mask and causal=True").to_match(
+        reference.scaled_dot_product_attention(Q, K, V, mask=mask, causal=True)
+    )
+
+
+@points(1)
+def test_mask_broadcasts_over_batch_and_heads(submission, reference, rng):
+    Q, K, V = qkv(rng, (2, 3), 4, 6, 8, 5)
+    mask = random_mask(rng, 4, 6)
+    result = pair(submission.scaled_dot_product_attention(Q, K, V, mask=mask))
+    expect(result, "(out, weights) for a (4, 6) mask shared by every batch and head").to_match(
+        reference.scaled_dot_product_attention(Q, K, V, mask=mask)
+    )
+
+
+@points(1)
+def test_keys_and_values_shared_by_all_heads_broadcast(submission, reference, rng):
+    Q, _, _ = qkv(rng, (2, 3), 4, 6, 8, 5)
+    _, K, V = qkv(rng, (2, 1), 4, 6, 8, 5)
+    result = pair(submission.scaled_dot_product_attention(Q, K, V))
+    expect(result, "(out, weights) with Q (2, 3, 4, 8) and K, V shared across heads (2, 1, 6, ·)").to_match(
+        reference.scaled_dot_product_attention(Q, K, V)
+    )
+
+
+@points(1)
+def test_a_query_with_no_visible_key_gets_zero_output(submission, reference, rng):
+    Q, K, V = qkv(rng, (), 5, 6, 4, 3)
+    mask = random_mask(rng, 5, 6)
+    blind = int(rng.integers(0, 5))
+    mask[blind] = False
+    out, w = pair(submission.scaled_dot_product_attention(Q, K, V, mask=mask))
+    expect(out, "the output").to_have_shape((5, 3))
+    row = as_numpy(out)[blind]
+    if not np.isfinite(row).all():
+        why = "NaN: a softmax over a row of -inf is 0/0"
+    else:
+        why = ("an average of the values: a finite filler such as -1e9 leaves the hidden scores all equal, so the "
+               "softmax spreads the weight uniformly over keys the query may not see")
+    expect(out, "the output").to_satisfy(
+        bool(np.isfinite(as_numpy(out)).all()) and bool(np.all(row == 0)),
+        f"query {blind} may see no key at all (its mask row is all False), and its output row came back as "
+        f"{np.round(row, 4)}, {why}. The README asks for zero weights and a zero output for such a query. "
+        "Find the rows with no visible key with mask.any(dim=-1, keepdim=True) and zero their weights with torch.where.",
+    )
+    ref_out, ref_w = reference.scaled_dot_product_attention(Q, K, V, mask=mask)
+    expect(w, "the attention weights").to_match(ref_w)
+    expect(out, "the output").to_match(ref_out)
+
+
+@points(1)
+def test_attention_with_a_single_query_or_a_single_key(submission, reference, rng):
+    Q, K, V = qkv(rng, (), 1, 5, 8, 3)
+    expect(pair(submission.scaled_dot_product_attention(Q, K, V)), "(out, weights) for one query").to_match(
+        reference.scaled_dot_product_attention(Q, K, V)
+    )
+    Q, K, V = qkv(rng, (), 4, 1, 8, 3)
+    expect(pair(submission.scaled_dot_product_attention(Q, K, V)), "(out, weights) for one key").to_match(
+        reference.scaled_dot_product_attention(Q, K, V)
+    )
+
+
+@points(1)
+def test_attention_keeps_float32_as_float32(submission, reference, rng):
+    Q, K, V = qkv(rng, (3,), 5, 6, 8, 4, np.float32)
+    mask = random_mask(rng, 5, 6)
+    expect(pair(submission.scaled_dot_product_attention(Q, K, V, mask=mask))).to_match(
+        reference.scaled_dot_product_attention(Q, K, V, mask=mask)
+    )
+
+
+@points(1)
+def test_attention_leaves_its_inputs_unchanged(submission, reference, rng):
+    Q, K, V = qkv(rng, (2,), 5, 5, 8, 3)
+    mask = random_mask(rng, 5, 5)
+    mask[:, 0] = True  # with causal=True every query keeps key 0
+    value, args_after, kwargs_after = submission.inputs_after(
+        "scaled_dot_product_attention", Q, K, V, mask=mask, causal=True
+    )
+    changed = [name for name, before, after in zip("QKV", (Q, K, V), args_after) if not torch.equal(before, after)]
+    if not torch.equal(kwargs_after.get("mask"), mask):
+        changed.append("mask")
+    if changed:
+        fail(
+            f"scaled_dot_product_attention changed its input {', '.join(changed)}: the caller's tensors must come back "
+            "as they were. An in-place operation (Q /= math.sqrt(d_k), Q.div_(...), mask.logical_not_()) writes into "
+            "the caller's tensor; compute scores = Q @ K.transpose(-2, -1) / math.sqrt(d_k) into a new tensor.",
+            value,
+        )
+    expect(pair(value)).to_match(reference.scaled_dot_product_attention(Q, K, V, mask=mask, causal=True))
+
+
+@points(1)
+def test_attention_stays_finite_for_large_scores(submission, reference, rng):
+    # Every query's scores sit near +3000 or -3000 (a shared first coordinate), while the differences between
+    # keys stay of order 1: exp overflows unless the softmax subtracts each row's maximum, yet the answer is
+    # far from one-hot.
+    Q, K, V = qkv(rng, (), 4, 6, 4, 3)
+    Q[:, 0] = torch.from_numpy(rng.choice([-60.0, 60.0], size=4))
+    K[:, 0] = 100.0
+    out, w = pair(submission.scaled_dot_product_attention(Q, K, V))
+    expect(w, "the attention weights").to_satisfy(
+        is_tensor(w) and bool(torch.isfinite(w).all()),
+        "the scores here are near ±3000, where exp overflows to inf (or underflows to 0) and the weights become NaN. "
+        "Use a stable softmax: subtract each row's maximum score before exp.",
+    )
+    expect((out, w), "(out, weights) for scores near ±3000").to_match(reference.scaled_dot_product_attention(Q, K, V))
+
+
+# --- multi-head attention -----------------------------------------------------------------
+
+
+@points(3)
+def test_multi_head_attention_matches_the_reference(submission, reference, rng):
+    X = t(rng.standard_normal((2, 5, 12)))
+    W = weights_for(rng, 12)
+    expect(submission.multi_head_attention(X, *W, 3)).to_match(reference.multi_head_attention(X, *W, 3))
+
+
+@points(1)
+def test_one_head_is_attention_on_the_projections_then_w_o(submission, rng):
+    X = t(rng.standard_normal((5, 8)))
+    W = weights_for(rng, 8)
+    got = submission.multi_head_attention(X, *W, 1)
+    x, wq, wk, wv, wo = (as_numpy(a) for a in (X, *W))
+    q, k, v = x @ wq, x @ wk, x @ wv
+    expected = np_softmax(q @ k.T / math.sqrt(8)) @ v @ wo
+    expect(got, "one-head attention").to_match(t(expected))
+
+
+@points(1)
+def test_reordering_the_heads_does_not_change_the_output(submission, rng):
+    d_model, h = 12, 3
+    d_head = d_model // h
+    X = t(rng.standard_normal((2, 5, d_model)))
+    W = weights_for(rng, d_model)
+    order = rng.permutation(h)
+    while (order == np.arange(h)).all():
+        order = rng.permutation(h)
+    cols = np.concatenate([np.arange(g * d_head, (g + 1) * d_head) for g in order])
+    idx = torch.from_numpy(cols)
+    W2 = [W[0][:, idx], W[1][:, idx], W[2][:, idx], W[3][idx, :]]
+    out1 = submission.multi_head_attention(X, *W, h)
+    out2 = submission.multi_head_attention(X, *W2, h)
+    expect(out1).to_have_shape((2, 5, d_model))
+    expect(out2).to_have_shape((2, 5, d_model))
+    expect(out2, "the output with the heads in another order").to_satisfy(
+        np.allclose(as_numpy(out2), as_numpy(out1), rtol=1e-9, atol=1e-10),
+        f"moving head blocks {order.tolist()} to positions 0..{h - 1} (columns of W_q, W_k, W_v and the matching rows of "
+        "W_o) should give the same output, because the heads are independent and W_o sums their contributions. "
+        "Head h must use exactly the columns h*d_head:(h+1)*d_head: reshape (..., n, d_model) to "
+        "(..., n, n_heads, d_head), then transpose to (..., n_heads, n, d_head).",
+    )
+
+
+@points(1)
+def test_causal_multi_head_attention_without_a_batch_dimension(submission, reference, rng):
+    X = t(rng.standard_normal((6, 8)))
+    W = weights_for(rng, 8)
+    expect(submission.multi_head_attention(X, *W, 2, causal=True)).to_match(
+        reference.multi_head_attention(X, *W, 2, causal=True)
+    )
+
+
+@points(1)
+def test_causal_multi_head_outputs_do_not_depend_on_later_tokens(submission, rng):
+    n, d_model = 7, 8
+    X = t(rng.standard_normal((2, n, d_model)))
+    W = weights_for(rng, d_model)
+    cut = int(rng.integers(1, n - 1))
+    X2 = X.clone()
+    X2[:, cut + 1:] = t(rng.standard_normal((2, n - cut - 1, d_model)))
+    out1 = submission.multi_head_attention(X, *W, 2, causal=True)
+    out2 = submission.multi_head_attention(X2, *W, 2, causal=True)
+    expect(out1).to_have_shape((2, n, d_model))
+    expect(out2).to_have_shape((2, n, d_model))
+    for out in (out1, out2):
+        rows = nan_rows(out)
+        expect(out, "the causal output").to_satisfy(not rows, CAUSAL_NAN.format(rows=rows, extra=ROW0 if 0 in rows else ""))
+    expect(out2, "the causal output").to_satisfy(
+        np.allclose(as_numpy(out1)[:, : cut + 1], as_numpy(out2)[:, : cut + 1], rtol=1e-10, atol=1e-12),
+        f"changing only the tokens after position {cut} changed the outputs at positions 0..{cut}: with causal=True "
+        "every head must hide later keys (pass causal through to the attention of each head).",
+    )
+
+
+@points(1)
+def test_multi_head_attention_with_two_batch_dimensions(submission, reference, rng):
+    X = t(rng.standard_normal((2, 3, 4, 8)))
+    W = weights_for(rng, 8)
+    expect(submission.multi_head_attention(X, *W, 4)).to_match(reference.multi_head_attention(X, *W, 4))
+
+
+@points(1)
+def test_multi_head_attention_keeps_float32_as_float32(submission, reference, rng):
+    X = t(rng.standard_normal((2, 5, 8)), np.float32)
+    W = weights_for(rng, 8, np.float32)
+    expect(submission.multi_head_attention(X, *W, 2)).to_match(
+        reference.multi_head_attention(X, *W, 2), rtol=1e-5, atol=1e-5
+    )
