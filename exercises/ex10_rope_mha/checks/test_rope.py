@@ -1,0 +1,369 @@
+"""Checks for ex10: rotary position embeddings (RoPE) and multi-head attention with RoPE."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from grader.checking import as_numpy, expect, fail, points
+
+F32 = {"rtol": 1e-5, "atol": 1e-5}  # float32: the angles are exact only to float32 rounding
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quick_grader(request):
+    """Workarounds for grader slowness with torch (see the ex09/ex10 report), all in the grader's own process:
+    torch's intra-op thread pool makes tiny ops take milliseconds on a busy machine; pytest's long tracebacks
+    re-parse every source file (and print tensors) for each failed check; and at exit pytest runs
+    gc.collect() five times, about 0.5 s each once torch is loaded."""
+    torch.set_num_threads(1)
+    request.config.option.tbstyle = "native"
+    try:
+        from _pytest.unraisableexception import gc_collect_iterations_key
+
+        request.config.stash[gc_collect_iterations_key] = 0
+    except ImportError:
+        pass
+
+
+def t(a, dtype=np.float64):
+    return torch.from_numpy(np.ascontiguousarray(np.asarray(a, dtype=dtype)))
+
+
+def positions(rng, n, high=500):
+    """Distinct integer positions in [0, high), in random order (not 0..n-1: the checks use explicit positions)."""
+    return torch.from_numpy(rng.choice(high, size=n, replace=False).astype(np.int64))
+
+
+def vectors(rng, shape, dtype=np.float64):
+    return t(rng.standard_normal(shape) + rng.uniform(-0.5, 0.5, size=shape[-1]), dtype)
+
+
+def projections(rng, d_model, dtype=np.float64):
+    return [t(rng.standard_normal((d_model, d_model)) / math.sqrt(d_model), dtype) for _ in range(4)]
+
+
+def require_tensor(value, shape, what):
+    expect(value, what).to_have_shape(shape)
+    expect(value, what).to_be_finite()
+    return as_numpy(value).astype(np.float64)
+
+
+ROUNDING = (
+    " That is rounding, not a wrong formula: angles p·θ computed in float32 (torch.arange's default dtype, or "
+    "positions.float()) keep only about 7 digits. Build θ and the angles in float64 (torch.arange(d // 2, "
+    "dtype=torch.float64), positions.to(torch.float64)) and cast only cos and sin to x.dtype."
+)
+
+
+def rounding_only(err):
+    """A difference small enough to come from float32 angles rather than from a wrong formula."""
+    return 0 < err < 1e-4
+
+
+def wrap(angle):
+    """Angles to (-π, π]."""
+    return np.pi - np.mod(np.pi - angle, 2 * np.pi)
+
+
+# --- frequencies ------------------------------------------------------------------------------
+
+
+def check_frequencies_dtype(theta):
+    if isinstance(theta, torch.Tensor) and theta.dtype != torch.float64:
+        fail(
+            f"rope_frequencies returned {str(theta.dtype).removeprefix('torch.')}; the README asks for float64. "
+            "Angles p·θ reach hundreds of radians, and float32 keeps only about 7 digits of them, so cos and sin "
+            "would be off by 1e-5. Build the exponent with torch.arange(d // 2, dtype=torch.float64).",
+            theta,
+        )
+
+
+@points(2)
+def test_frequencies_are_base_to_the_minus_2i_over_d(submission, reference):
+    theta = submission.rope_frequencies(16)
+    check_frequencies_dtype(theta)
+    expect(theta, "θ for d = 16").to_match(reference.rope_frequencies(16))
+
+
+@points(1)
+def test_frequencies_with_another_base_and_size(submission, reference, rng):
+    d = int(rng.choice([6, 10, 12]))
+    base = float(np.round(rng.uniform(100, 1000), 1))
+    theta = submission.rope_frequencies(d, base)
+    check_frequencies_dtype(theta)
+    expect(theta, f"θ for d = {d}, base = {base}").to_match(reference.rope_frequencies(d, base))
+
+
+@points(1)
+def test_frequencies_start_at_one_and_fall_geometrically(submission, rng):
+    d = int(rng.choice([8, 12, 16]))
+    base = float(np.round(rng.uniform(50, 500), 1))
+    theta = submission.rope_frequencies(d, base)
+    th = require_tensor(theta, (d // 2,), f"θ for d = {d}")
+    expect(theta, "θ_0").to_satisfy(abs(th[0] - 1.0) < 1e-12, f"θ_0 = base^0 must be 1, got {th[0]:.6g}")
+    ratios = th[1:] / th[:-1]
+    want = base ** (-2.0 / d)
+    expect(theta, f"θ for d = {d}, base = {base}").to_satisfy(
+        np.allclose(ratios, want, rtol=1e-5),
+        f"consecutive frequencies should shrink by the same factor base^(-2/d) = {want:.6g}, but the ratios "
+        f"θ_(i+1)/θ_i range from {ratios.min():.6g} to {ratios.max():.6g}. The exponent is -2i/d (i counts pairs, "
+        "so 2i is the index of the pair's first coordinate): θ_i = base ** (-2 * i / d).",
+    )
+
+
+# --- apply_rope -----------------------------------------------------------------------------
+
+
+@points(3)
+def test_rope_matches_the_reference(submission, reference, rng):
+    x = vectors(rng, (2, 5, 8))
+    pos = positions(rng, 5)
+    expect(submission.apply_rope(x, pos)).to_match(reference.apply_rope(x, pos))
+
+
+@points(2)
+def test_rope_keeps_the_length_of_every_adjacent_pair(submission, rng):
+    x = vectors(rng, (3, 6, 8))
+    pos = positions(rng, 6)
+    y = submission.apply_rope(x, pos)
+    Y = require_tensor(y, (3, 6, 8), "the rotated vectors")
+    X = as_numpy(x)
+    before = np.hypot(X[..., 0::2], X[..., 1::2])
+    after = np.hypot(Y[..., 0::2], Y[..., 1::2])
+    expect(y, "the rotated vectors").to_satisfy(
+        np.allclose(np.linalg.norm(Y, axis=-1), np.linalg.norm(X, axis=-1), rtol=1e-6),
+        "a rotation keeps lengths, but the norm of some vectors changed: each output pair must be "
+        "(x cos - y sin, x sin + y cos) of the same input pair",
+    )
+    worst = np.unravel_index(int(np.argmax(np.abs(after - before))), before.shape)
+    i = int(worst[-1])
+    expect(y, "the rotated vectors").to_satisfy(
+        np.allclose(after, before, rtol=1e-6, atol=1e-9),
+        f"the pair (y[{2 * i}], y[{2 * i + 1}]) has length {after[worst]:.6g} but (x[{2 * i}], x[{2 * i + 1}]) had "
+        f"{before[worst]:.6g}. RoPE rotates ADJACENT pairs (x[0], x[1]), (x[2], x[3]), ... (x[..., 0::2] with "
+        "x[..., 1::2]), not the halves (x[i], x[i + d/2]).",
+    )
+
+
+@points(2)
+def test_rope_turns_pair_i_at_position_p_by_p_theta_i(submission, rng):
+    d = 8
+    x = vectors(rng, (5, d))
+    pos = positions(rng, 5, high=60)
+    y = submission.apply_rope(x, pos)
+    Y = require_tensor(y, (5, d), "the rotated vectors")
+    X = as_numpy(x)
+    turned = wrap(np.arctan2(Y[:, 1::2], Y[:, 0::2]) - np.arctan2(X[:, 1::2], X[:, 0::2]))
+    theta = 10000.0 ** (-2.0 * np.arange(d // 2) / d)
+    want = wrap(as_numpy(pos)[:, None] * theta)
+    err = np.abs(wrap(turned - want))
+    if not (err < 1e-8).all():
+        r, i = np.unravel_index(int(np.argmax(err)), err.shape)
+        p = int(as_numpy(pos)[r])
+        if rounding_only(err[r, i]):
+            note = f" The angles are off by up to {err[r, i]:.2g} rad." + ROUNDING
+        elif abs(wrap(turned[r, i] + want[r, i])) < 1e-6:
+            note = " That is the opposite angle: the rotation is counter-clockwise, with +sin in y[2i+1]."
+        else:
+            note = " Pair i = (x[2i], x[2i+1]) turns by positions[t]·θ_i with θ_i = 10000^(-2i/d)."
+        fail(
+            f"token {r} (position {p}), pair {i}: the pair turned by {turned[r, i]:.9g} rad, expected p·θ_{i} = "
+            f"{p}·{theta[i]:.6g} = {want[r, i]:.9g} rad (mod 2π).{note}",
+            y,
+        )
+
+
+@points(1)
+def test_default_positions_count_from_zero(submission, reference, rng):
+    x = vectors(rng, (4, 6))
+    y = submission.apply_rope(x)
+    Y = require_tensor(y, (4, 6), "apply_rope(x) with positions=None")
+    expect(y, "apply_rope(x) with positions=None").to_satisfy(
+        np.allclose(Y[0], as_numpy(x)[0], rtol=1e-12, atol=1e-12),
+        "with positions=None the first token is at position 0 and must come back unchanged (angle 0): "
+        "the default positions are torch.arange(n), that is 0, 1, ..., n-1",
+    )
+    expect(y, "apply_rope(x) with positions=None").to_match(reference.apply_rope(x))
+
+
+@points(1)
+def test_position_zero_leaves_vectors_unchanged(submission, rng):
+    x = vectors(rng, (3, 8))
+    y = submission.apply_rope(x, torch.zeros(3, dtype=torch.int64))
+    expect(y, "apply_rope at position 0").to_match(x)
+
+
+@points(1)
+def test_a_single_pair_turns_counter_clockwise(submission, rng):
+    p = int(rng.integers(1, 4))
+    x = t([[1.0, 0.0]])
+    y = submission.apply_rope(x, torch.tensor([p]))
+    expect(y, f"(1, 0) at position {p} with d = 2").to_match(t([[math.cos(p), math.sin(p)]]))
+
+
+@points(1)
+def test_rope_works_with_batch_and_head_dimensions(submission, reference, rng):
+    x = vectors(rng, (2, 3, 4, 6))
+    pos = positions(rng, 4)
+    expect(submission.apply_rope(x, pos)).to_match(reference.apply_rope(x, pos))
+
+
+@points(1)
+def test_rope_keeps_float32_as_float32(submission, reference, rng):
+    x = vectors(rng, (2, 5, 8), np.float32)
+    pos = positions(rng, 5, high=50)
+    expect(submission.apply_rope(x, pos)).to_match(reference.apply_rope(x, pos), **F32)
+
+
+@points(1)
+def test_rope_leaves_x_unchanged(submission, reference, rng):
+    x = vectors(rng, (3, 8))
+    pos = positions(rng, 3)
+    value, args_after, _ = submission.inputs_after("apply_rope", x, pos)
+    if not torch.equal(args_after[0], x):
+        fail(
+            "apply_rope changed the tensor x it was given: the caller's vectors came back rotated. Writing into "
+            "x[..., 0::2] or x[..., 1::2] (or using x.mul_, x.copy_) works on x itself; build a new tensor, "
+            "for example torch.stack((even * cos - odd * sin, even * sin + odd * cos), dim=-1).flatten(-2).",
+            value,
+        )
+    expect(value).to_match(reference.apply_rope(x, pos), rtol=1e-4, atol=1e-4)
+
+
+# --- rope_scores ----------------------------------------------------------------------------
+
+
+@points(2)
+def test_scores_match_the_reference(submission, reference, rng):
+    q, k = vectors(rng, (4, 8)), vectors(rng, (6, 8))
+    qp, kp = positions(rng, 4), positions(rng, 6)
+    expect(submission.rope_scores(q, k, qp, kp)).to_match(reference.rope_scores(q, k, qp, kp))
+
+
+@points(2)
+def test_scores_depend_only_on_relative_position(submission, rng):
+    q, k = vectors(rng, (5, 8)), vectors(rng, (7, 8))
+    qp, kp = positions(rng, 5, high=100), positions(rng, 7, high=100)
+    shift = int(rng.integers(50, 500))
+    s1 = submission.rope_scores(q, k, qp, kp)
+    s2 = submission.rope_scores(q, k, qp + shift, kp + shift)
+    a = require_tensor(s1, (5, 7), "the scores")
+    b = require_tensor(s2, (5, 7), "the scores after the shift")
+    worst = float(np.max(np.abs(a - b)))
+    expect(s2, "the scores after the shift").to_satisfy(
+        np.allclose(a, b, rtol=1e-9, atol=1e-9),
+        f"adding {shift} to every query and key position changed the scores (by up to {worst:.3g})."
+        + (ROUNDING if rounding_only(worst) else
+           " With RoPE, q·k after rotations by angles a and b depends only on b - a, so only relative positions "
+           "matter, provided BOTH q and k are rotated, by the same frequencies and in the same direction."),
+    )
+
+
+@points(1)
+def test_scores_at_one_shared_position_are_plain_scaled_dot_products(submission, rng):
+    d = 8
+    q, k = vectors(rng, (4, d)), vectors(rng, (5, d))
+    p = int(rng.integers(1, 300))
+    s = submission.rope_scores(q, k, torch.full((4,), p), torch.full((5,), p))
+    expected = as_numpy(q) @ as_numpy(k).T / math.sqrt(d)
+    S = require_tensor(s, (4, 5), "the scores")
+    if not np.allclose(S, expected, rtol=1e-9, atol=1e-9):
+        ratio = float(np.sum(S * expected) / np.sum(expected * expected))
+        if rounding_only(float(np.max(np.abs(S - expected)))):
+            extra = ROUNDING
+        elif abs(ratio - math.sqrt(d)) < 0.05 * math.sqrt(d):
+            extra = f" They look like the plain products times {ratio:.3g}: divide by √d = {math.sqrt(d):g}."
+        else:
+            extra = " Rotate both q and k: a query and a key at the same position must be turned by the same angles."
+        fail(
+            f"every query and key is at position {p}, so the rotations cancel and the scores must equal q·k/√d; "
+            f"they differ (worst by {np.max(np.abs(S - expected)):.3g}).{extra}",
+            s,
+        )
+
+
+@points(1)
+def test_scores_with_batch_and_head_dimensions(submission, reference, rng):
+    q, k = vectors(rng, (2, 3, 4, 8)), vectors(rng, (2, 1, 6, 8))
+    qp, kp = positions(rng, 4), positions(rng, 6)
+    expect(submission.rope_scores(q, k, qp, kp)).to_match(reference.rope_scores(q, k, qp, kp))
+
+
+@points(1)
+def test_scores_keep_float32_as_float32(submission, reference, rng):
+    q, k = vectors(rng, (3, 4, 8), np.float32), vectors(rng, (3, 5, 8), np.float32)
+    qp, kp = positions(rng, 4, high=50), positions(rng, 5, high=50)
+    expect(submission.rope_scores(q, k, qp, kp)).to_match(reference.rope_scores(q, k, qp, kp), **F32)
+
+
+# --- multi-head attention with RoPE ---------------------------------------------------------
+
+
+@points(3)
+def test_rope_attention_matches_the_reference(submission, reference, rng):
+    X = vectors(rng, (2, 6, 16))
+    W = projections(rng, 16)
+    pos = positions(rng, 6)
+    expect(submission.rope_multi_head_attention(X, *W, 2, positions=pos)).to_match(
+        reference.rope_multi_head_attention(X, *W, 2, positions=pos)
+    )
+
+
+@points(2)
+def test_rope_attention_is_unchanged_when_all_positions_shift(submission, rng):
+    X = vectors(rng, (2, 5, 8))
+    W = projections(rng, 8)
+    pos = positions(rng, 5, high=100)
+    shift = int(rng.integers(50, 500))
+    out1 = submission.rope_multi_head_attention(X, *W, 2, positions=pos)
+    out2 = submission.rope_multi_head_attention(X, *W, 2, positions=pos + shift)
+    a = require_tensor(out1, (2, 5, 8), "the output")
+    b = require_tensor(out2, (2, 5, 8), "the output after the shift")
+    worst = float(np.max(np.abs(a - b)))
+    expect(out2, "the output after the shift").to_satisfy(
+        np.allclose(a, b, rtol=1e-9, atol=1e-9),
+        f"adding {shift} to every position changed the output (by up to {worst:.3g})."
+        + (ROUNDING if rounding_only(worst) else
+           " Attention with RoPE should see only relative positions: rotate each head's queries and keys (not the "
+           "values, not the output), both with the same positions."),
+    )
+
+
+@points(1)
+def test_moving_tokens_with_their_positions_moves_the_outputs(submission, rng):
+    n = 6
+    X = vectors(rng, (n, 8))
+    W = projections(rng, 8)
+    pos = positions(rng, n, high=80)
+    perm = torch.from_numpy(rng.permutation(n))
+    out1 = submission.rope_multi_head_attention(X, *W, 2, positions=pos)
+    out2 = submission.rope_multi_head_attention(X[perm], *W, 2, positions=pos[perm])
+    a = require_tensor(out1, (n, 8), "the output")
+    b = require_tensor(out2, (n, 8), "the output for the reordered tokens")
+    expect(out2, "the output for the reordered tokens").to_satisfy(
+        np.allclose(b, a[as_numpy(perm)], rtol=1e-9, atol=1e-9),
+        "reordering the rows of X together with their positions should reorder the output rows in the same way: "
+        "a token's position is the one passed in `positions`, not its row index. Use the positions argument "
+        "rather than torch.arange(n) when it is given.",
+    )
+
+
+@points(1)
+def test_causal_rope_attention_without_a_batch_dimension(submission, reference, rng):
+    X = vectors(rng, (6, 8))
+    W = projections(rng, 8)
+    expect(submission.rope_multi_head_attention(X, *W, 2, causal=True)).to_match(
+        reference.rope_multi_head_attention(X, *W, 2, causal=True)
+    )
+
+
+@points(1)
+def test_rope_attention_keeps_float32_as_float32(submission, reference, rng):
+    X = vectors(rng, (2, 5, 8), np.float32)
+    W = projections(rng, 8, np.float32)
+    pos = positions(rng, 5, high=50)
+    expect(submission.rope_multi_head_attention(X, *W, 2, positions=pos)).to_match(
+        reference.rope_multi_head_attention(X, *W, 2, positions=pos), **F32
+    )
