@@ -69,6 +69,9 @@ class Exercise:
     visibility: str
     directory: Path  # exercises/exNN_slug
     solution_directory: Path  # solutions/exNN_slug
+    # Written by `grade publish` into a learner bundle: points carried by checks that stay
+    # with the instructor (hidden, or needing the reference), so the card can say so.
+    hidden_points: int = 0
 
     @property
     def folder(self) -> str:
@@ -279,6 +282,9 @@ def load_exercise(directory: Path, solutions_root: Path, defaults: dict[str, Any
     aliases = r.strings("aliases", ())
     minutes = r.get("minutes", int, defaults.get("minutes", 30))
     visibility = r.choice("visibility", VISIBILITIES, defaults.get("visibility", "visible"))
+    hidden_points = r.get("hidden_points", int, 0)
+    if not 0 <= hidden_points <= points:
+        raise r.error("hidden_points", f"must be between 0 and points ({points}), got {hidden_points}")
     r.finish()
     return Exercise(
         id=ex_id,
@@ -297,6 +303,7 @@ def load_exercise(directory: Path, solutions_root: Path, defaults: dict[str, Any
         visibility=visibility,
         directory=directory,
         solution_directory=solutions_root / directory.name,
+        hidden_points=hidden_points,
     )
 
 

@@ -10,6 +10,11 @@ PASS, FAIL = "✓", "✗"
 REPLAY = "seed {seed} · replay exactly with: grade {exercise} --seed {seed}"
 STUCK = "Stuck? grade hint {exercise} shows the next hint."
 ALL_DONE = "Full marks. Next: grade list shows what is left."
+# Every check here passed, but points remain that only the instructor's hidden checks grade.
+HIDDEN_LEFT = (
+    "Every check you can run passes ({score}/{total}). The other {rest} points are graded by your "
+    "instructor's hidden checks when you hand in, so your final grade may be lower than {total}."
+)
 
 
 def _points(x: float) -> str:
@@ -44,6 +49,9 @@ def score_card(result: ExerciseResult, *, show_passed: bool = True) -> str:
     lines.append("")
     if result.full_marks:
         lines.append(click.style(ALL_DONE, fg="green"))
+    elif all(c.passed for c in result.checks):
+        rest = result.max_score - result.score
+        lines.append(click.style(HIDDEN_LEFT.format(score=_points(result.score), total=_points(result.max_score), rest=_points(rest)), fg="yellow"))
     else:
         lines.append(REPLAY.format(seed=result.seed, exercise=result.exercise))
         lines.append(STUCK.format(exercise=result.exercise))

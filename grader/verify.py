@@ -74,6 +74,20 @@ def _failures(result: ExerciseResult) -> str:
     return "\n".join(lines)
 
 
+def _unstable(runs: dict[int, ExerciseResult]) -> str:
+    """The checks whose pass/fail differs between seeds, said per check ('' when stable)."""
+    statuses: dict[str, dict[int, str]] = {}
+    for seed, result in runs.items():
+        for c in result.checks:
+            statuses.setdefault(c.name, {})[seed] = c.status
+    lines = []
+    for name, by_seed in statuses.items():
+        if len(set(by_seed.values())) > 1 or len(by_seed) < len(runs):
+            said = ", ".join(f"seed {s}: {by_seed.get(s, 'absent')}" for s in runs)
+            lines.append(f"{name}: {said} (inputs from rng must not make a check pass by luck)")
+    return "\n".join(lines)
+
+
 def static_checks(ex: Exercise, report: Report) -> None:
     report.add(len(ex.hints) >= MIN_HINTS, f"{len(ex.hints)} hints (at least {MIN_HINTS})")
     report.add((ex.directory / "README.md").is_file(), "README.md states the problem")
@@ -113,11 +127,15 @@ def verify_exercise(
 
     # The reference, through the real worker, on several seeds.
     first: ExerciseResult | None = None
+    reference_runs: dict[int, ExerciseResult] = {}
     for seed in seeds:
         result = grade(ex, seed=seed, source=ex.solution_directory)
         first = first or result
+        reference_runs[seed] = result
         add(result.full_marks, f"reference earns full marks with seed {seed} ({result.score:g}/{result.max_score:g})", _failures(result))
     assert first is not None
+    flips = _unstable(reference_runs)
+    add(not flips, "the reference's per-check results are the same on every seed", flips)
     total = sum(c.max_score for c in first.checks)
     unpointed = [c.name for c in first.checks if c.max_score <= 0]
     add(not unpointed, "every check has @points", ", ".join(unpointed))
@@ -143,9 +161,11 @@ def verify_exercise(
             continue
         losses = []
         recognised = False
+        runs: dict[int, ExerciseResult] = {}
         for seed in seeds[:2]:
             backend = LocalBackend(v.namespace(reference), label=f"misconception '{v.name}'")
             result = grade(ex, seed=seed, backend=backend, prefer_misconception=v.name)
+            runs[seed] = result
             losses.append(result.score < result.max_score)
             recognised = recognised or any(c.misconception == v.name for c in result.checks if not c.passed)
         add(
@@ -153,6 +173,9 @@ def verify_exercise(
             f"misconception '{v.name}' loses marks on every seed",
             "it earned full marks on a seed: add a check that catches it",
         )
+        # A check that catches a mistake only on some seeds grades learners by luck.
+        flips = _unstable(runs)
+        add(not flips, f"misconception '{v.name}' fails the same checks on every seed", flips)
         add(recognised, f"misconception '{v.name}' is recognised in the feedback", "no failing check's inputs reproduce it")
     return report
 

@@ -79,6 +79,11 @@ def _register() -> None:
     for module in (check, verify, listing, hint, watch, reset, solution, drill, grade_all):
         main.add_command(module.command)
 
+    from . import batch, new, publish, report  # instructor workflows
+
+    for module in (new, publish, batch, report):
+        main.add_command(module.command)
+
 
 _register()
 

@@ -1,0 +1,82 @@
+"""``grade batch SUBMISSIONS``: grade a class into a gradebook, in parallel and resumably."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+INTERRUPTED = (
+    "interrupted: {graded} graded and saved in {db}. Run the same command again to grade the "
+    "{left} left; nothing is graded twice."
+)
+DONE = "{graded} graded now, {skipped} already in {db}, {errors} could not be graded · {learners} learners"
+NOT_SUBMITTED = "{n} (learner, exercise) pairs had nothing handed in, e.g. {examples}"
+FLAGGED = "near-identical code, for review ({n} pairs):"
+EXPORTED = "wrote {path}"
+
+
+@click.command("batch")
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Export the gradebook as CSV here (e.g. grades.csv).")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Export the gradebook as JSON here (grade report reads it).")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="The SQLite gradebook. Default: beside --out/--json, with .sqlite.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True, help="Submissions graded at once.")
+@click.option("--exercise", "-e", "names", multiple=True, help="Grade only this exercise (repeat for several). Default: all.")
+@click.option("--attempt", type=click.IntRange(1, 10_000), default=1, show_default=True,
+              help="Which grading run this is: a new attempt grades everything again with new seeds.")
+@click.option("--threshold", type=click.FloatRange(0.5, 1.0), default=None, help="Similarity (0.5-1) from which pairs are flagged [default: 0.92].")
+@click.pass_context
+def command(ctx: click.Context, submissions: Path, out: Path | None, json_out: Path | None, db: Path | None, jobs: int,
+            names: tuple[str, ...], attempt: int, threshold: float | None) -> None:
+    """Grade every learner in SUBMISSIONS (one folder, archive, .py or .ipynb per learner;
+    any subset of the exercises) into a SQLite gradebook, one row per learner, exercise
+    and attempt, with the seed, score, per-check results and reasons.
+
+    Seeds derive from the course secret (course.yaml's secret:, or GRADE_SECRET), so every
+    row can be replayed: each row's replay column is the command. Interrupted (Ctrl-C,
+    crash)? Run the same command again: only what is missing is graded. Exits 0 when every
+    submission was graded, 1 when some could not be, 130 when interrupted.
+    """
+    from ..batch import default_db, run_batch
+    from ..gradebook import Gradebook
+    from . import load
+
+    course = load(ctx)
+    exercises = [course.resolve(n) for n in names] if names else None
+    db = db or default_db(out, json_out)
+    bar_holder: list = []
+
+    def planned(n: int) -> None:
+        bar = click.progressbar(length=n, label=f"grading {n} submission(s) with {jobs} job(s)", file=click.get_text_stream("stderr"), show_pos=True, show_eta=True)
+        bar.__enter__()
+        bar_holder.append(bar)
+
+    def row_done(_row: object) -> None:
+        bar_holder[0].update(1)
+
+    try:
+        summary = run_batch(course, submissions, db, exercises=exercises, jobs=jobs, attempt=attempt, threshold=threshold, on_planned=planned, on_row=row_done)
+    finally:
+        if bar_holder:
+            bar_holder[0].__exit__(None, None, None)
+    if summary.interrupted:
+        left = summary.tasks - summary.skipped - summary.graded
+        click.echo(click.style(INTERRUPTED.format(graded=summary.graded, db=db, left=left), fg="yellow"), err=True)
+        ctx.exit(130)
+    click.echo(DONE.format(graded=summary.graded, skipped=summary.skipped, db=db, errors=summary.errors, learners=summary.learners))
+    if summary.not_submitted:
+        examples = ", ".join(f"{lr}/{ex}" for lr, ex in summary.not_submitted[:3])
+        click.echo(NOT_SUBMITTED.format(n=len(summary.not_submitted), examples=examples))
+    if summary.flagged:
+        click.echo(click.style(FLAGGED.format(n=len(summary.flagged)), fg="yellow"))
+        for ex, a, b, ratio in summary.flagged[:20]:
+            click.echo(f"  {ex}: {a} ~ {b} ({100 * ratio:.0f}%)")
+    with Gradebook(db) as book:
+        if out:
+            book.export_csv(out)
+            click.echo(EXPORTED.format(path=out))
+        if json_out:
+            book.export_json(json_out, course=course.title)
+            click.echo(EXPORTED.format(path=json_out))
+    ctx.exit(1 if summary.errors else 0)
