@@ -1,0 +1,321 @@
+"""Checks for ex12: similarity graph, normalised Laplacian, spectral embedding, spectral clustering."""
+
+import numpy as np
+
+from grader.checking import expect, points
+
+# --- inputs ----------------------------------------------------------------------
+
+def points_cloud(rng, n, d=2, dtype=np.float64):
+    """Scattered points with an offset, so that formulas that forget to subtract are caught."""
+    return (rng.standard_normal((n, d)) + rng.uniform(-3, 3, size=d)).astype(dtype)
+
+
+def blobs(rng, k, per=(12, 20), spread=0.5, distance=6.0):
+    """k Gaussian blobs whose centres are `distance` apart: a graph with k nearly separate pieces."""
+    angles = rng.uniform(0, 2 * np.pi) + 2 * np.pi * np.arange(k) / k
+    centres = distance / (2 * np.sin(np.pi / k)) * np.c_[np.cos(angles), np.sin(angles)] if k > 1 else np.zeros((1, 2))
+    sizes = rng.integers(per[0], per[1], size=k)
+    X = np.concatenate([c + spread * rng.standard_normal((m, 2)) for c, m in zip(centres, sizes)])
+    return X[rng.permutation(len(X))]
+
+
+def gaussian_w(X, sigma):
+    diff = X[:, None, :] - X[None, :, :]
+    W = np.exp(-(diff**2).sum(-1) / (2 * sigma**2))
+    np.fill_diagonal(W, 0)
+    return W
+
+
+def rings(rng, radii=(1.0, 2.5, 4.0), per_unit=18, noise=0.05):
+    """Concentric rings, points evenly spread round each (with jitter): k-means on X cannot separate them."""
+    X, y = [], []
+    for j, r in enumerate(radii):
+        m = int(per_unit * r)
+        t = (np.arange(m) + rng.uniform(-0.3, 0.3, m)) * 2 * np.pi / m + rng.uniform(0, 2 * np.pi)
+        rr = r + noise * rng.standard_normal(m)
+        X.append(np.c_[rr * np.cos(t), rr * np.sin(t)])
+        y.append(np.full(m, j))
+    X, y = np.concatenate(X) + rng.uniform(-3, 3, size=2), np.concatenate(y)
+    order = rng.permutation(len(y))
+    return X[order], y[order]
+
+
+def moons(rng, m=50, noise=0.05):
+    """Two interleaved half-moons: not linearly separable, but each one connected."""
+    t1 = (np.arange(m) + rng.uniform(-0.3, 0.3, m)) * np.pi / (m - 1)
+    t2 = (np.arange(m) + rng.uniform(-0.3, 0.3, m)) * np.pi / (m - 1)
+    X = np.concatenate([np.c_[np.cos(t1), np.sin(t1)], np.c_[1 - np.cos(t2), 0.35 - np.sin(t2)]])
+    X = X + noise * rng.standard_normal((2 * m, 2)) + rng.uniform(-3, 3, size=2)
+    y = np.repeat([0, 1], m)
+    order = rng.permutation(2 * m)
+    return X[order], y[order]
+
+
+def adjusted_rand_index(a, b):
+    a, b = np.unique(a, return_inverse=True)[1], np.unique(b, return_inverse=True)[1]
+    table = np.zeros((a.max() + 1, b.max() + 1))
+    np.add.at(table, (a, b), 1)
+
+    def pairs(x):
+        return (x * (x - 1) / 2).sum()
+
+    index, rows, cols, total = pairs(table), pairs(table.sum(1)), pairs(table.sum(0)), len(a) * (len(a) - 1) / 2
+    expected = rows * cols / total
+    top = (rows + cols) / 2
+    return float((index - expected) / (top - expected)) if top != expected else 1.0
+
+
+def check_partition(labels, truth, k, what, advice):
+    expect(labels, "labels").to_have_shape(truth.shape)
+    expect(labels, "labels").to_satisfy(
+        isinstance(labels, np.ndarray) and labels.dtype.kind in "iu",
+        f"labels must be an integer array (got dtype {getattr(labels, 'dtype', type(labels).__name__)}); "
+        "return np.argmin(...) results or .astype(np.int64)",
+    )
+    found = sorted(set(np.asarray(labels).tolist()))
+    expect(labels, "labels").to_satisfy(
+        found == list(range(k)), f"expected the labels 0..{k - 1}, each used at least once; got the values {found[:10]}"
+    )
+    ari = adjusted_rand_index(truth, labels)
+    wrong = []
+    for j in range(k):
+        got = np.unique(np.asarray(labels)[truth == j])
+        if len(got) > 1:
+            wrong.append(f"{what[j]} was split between labels {got.tolist()}")
+    expect(labels, "labels").to_satisfy(
+        ari == 1.0,
+        f"the clusters differ from the true ones (adjusted Rand index {ari:.3f}; 1 means the same partition, "
+        f"labels may be renamed): {'; '.join(wrong) or 'some clusters were merged'}. {advice}",
+    )
+
+
+# --- similarity_graph ------------------------------------------------------------
+
+@points(3)
+def test_similarity_is_the_gaussian_kernel_of_squared_distances(submission, reference, rng):
+    X = points_cloud(rng, int(rng.integers(8, 14)), d=3)
+    sigma = float(rng.uniform(0.8, 1.6))
+    W = submission.similarity_graph(X, sigma)
+    expect(W, "W").to_have_shape((len(X), len(X)))
+    expect(W, "W").to_match(reference.similarity_graph(X, sigma))
+
+
+@points(2)
+def test_similarity_is_symmetric_with_zero_diagonal_and_values_in_0_1(submission, rng):
+    X = points_cloud(rng, int(rng.integers(10, 20)))
+    W = submission.similarity_graph(X, float(rng.uniform(0.7, 1.5)))
+    expect(W, "W").to_have_shape((len(X), len(X)))
+    expect(W, "W").to_be_finite()
+    diag = np.diag(np.asarray(W, dtype=np.float64))
+    expect(W, "W").to_satisfy(
+        bool(np.all(diag == 0)),
+        f"the diagonal holds {np.array2string(diag[:4], precision=3)}...: exp(0) = 1 is a point's similarity to itself, "
+        "a self-loop that pulls every node towards itself. Set it to 0 with np.fill_diagonal(W, 0).",
+    )
+    expect(W, "W").to_satisfy(bool(np.allclose(W, np.asarray(W).T, rtol=0, atol=1e-15)), "W must be symmetric: the distance from i to j is the distance from j to i")
+    expect(W, "W").to_satisfy(bool(np.all((W >= 0) & (W <= 1))), "Gaussian similarities lie between 0 and 1")
+
+
+@points(1)
+def test_similarity_of_a_single_point_is_zero(submission, rng):
+    X = points_cloud(rng, 1, d=3)
+    expect(submission.similarity_graph(X, 1.0), "W of one point").to_match(np.zeros((1, 1)))
+
+
+@points(1)
+def test_similarity_keeps_float32(submission, reference, rng):
+    X = points_cloud(rng, int(rng.integers(6, 12)), d=3, dtype=np.float32)
+    sigma = float(rng.uniform(0.8, 1.5))
+    # Computing through ‖x‖² + ‖y‖² − 2x·y is allowed: its float32 rounding needs a looser tolerance.
+    expect(submission.similarity_graph(X, sigma), "W").to_match(reference.similarity_graph(X, sigma), rtol=3e-5, atol=1e-6)
+
+
+# --- normalized_laplacian --------------------------------------------------------
+
+@points(3)
+def test_laplacian_is_identity_minus_d_half_w_d_half(submission, reference, rng):
+    W = gaussian_w(points_cloud(rng, int(rng.integers(8, 14))), float(rng.uniform(0.8, 1.5)))
+    expect(submission.normalized_laplacian(W), "L").to_match(reference.normalized_laplacian(W))
+
+
+@points(3)
+def test_laplacian_is_symmetric_psd_with_eigenvalues_in_0_2_and_d_half_1_in_its_kernel(submission, rng):
+    n = int(rng.integers(15, 25))
+    W = gaussian_w(points_cloud(rng, n), float(rng.uniform(1.2, 2.0)))  # every degree well above 2
+    L = submission.normalized_laplacian(W)
+    expect(L, "L").to_have_shape((n, n))
+    expect(L, "L").to_be_finite()
+    L64 = np.asarray(L, dtype=np.float64)
+    asym = float(np.abs(L64 - L64.T).max())
+    expect(L, "L").to_satisfy(
+        asym <= 1e-12,
+        f"L is not symmetric (largest |L − Lᵀ| = {asym:.3g}). I − D⁻¹W is the random-walk Laplacian; the symmetric "
+        "one scales both sides: I − D^{-1/2} W D^{-1/2}, entry (i, j) divided by √(dᵢ dⱼ).",
+    )
+    eig = np.linalg.eigvalsh((L64 + L64.T) / 2)
+    expect(L, "L").to_satisfy(
+        eig[0] >= -1e-10 and eig[-1] <= 2 + 1e-10,
+        f"its eigenvalues run from {eig[0]:.4g} to {eig[-1]:.4g}; a normalised Laplacian's lie in [0, 2]. "
+        "D − W (the unnormalised Laplacian) has eigenvalues as large as the degrees: divide by √(dᵢ dⱼ).",
+    )
+    root = np.sqrt(W.sum(axis=1))
+    null = float(np.linalg.norm(L64 @ root) / np.linalg.norm(root))
+    expect(L, "L").to_satisfy(
+        null <= 1e-10,
+        f"‖L D^{{1/2}}1‖ / ‖D^{{1/2}}1‖ = {null:.3g}, but D^{{1/2}}1 (the square roots of the degrees) must be an "
+        "eigenvector of eigenvalue 0",
+    )
+
+
+@points(1)
+def test_an_isolated_node_gets_a_zero_row_and_column(submission, reference, rng):
+    n = int(rng.integers(6, 10))
+    W = gaussian_w(points_cloud(rng, n), 1.0)
+    lonely = int(rng.integers(n))
+    W[lonely, :] = 0
+    W[:, lonely] = 0
+    L = submission.normalized_laplacian(W)
+    expect(L, "L").to_have_shape((n, n))
+    row = np.asarray(L, dtype=np.float64)[lonely]
+    expect(L, "L").to_satisfy(
+        bool(np.all(row == 0)),
+        f"node {lonely} has no neighbours (degree 0); its row of L should be all zeros, diagonal included, but holds "
+        f"{np.array2string(row, precision=3)}. Use 1/√d only where d > 0 (0 elsewhere), and put 1 on the diagonal only "
+        "for nodes with d > 0: then an isolated node is a connected piece of its own, with its own zero eigenvalue.",
+    )
+    expect(L, "L").to_match(reference.normalized_laplacian(W))
+
+
+@points(1)
+def test_laplacian_keeps_float32_and_leaves_w_unchanged(submission, reference, rng):
+    n = int(rng.integers(6, 12))
+    W = gaussian_w(points_cloud(rng, n), 1.0).astype(np.float32)
+    lonely = int(rng.integers(n))  # an isolated node as well, so that W has every kind of row
+    W[lonely, :] = 0
+    W[:, lonely] = 0
+    original = W.copy()
+    L, (after,), _ = submission.inputs_after("normalized_laplacian", W)
+    expect(L, "L").to_match(reference.normalized_laplacian(original))
+    expect(L, "L").to_satisfy(
+        isinstance(after, np.ndarray) and np.array_equal(after, original),
+        "normalized_laplacian changed the caller's W: scale a copy (W * s[:, None] * s[None, :]), never W in place",
+    )
+
+
+# --- spectral_embedding ----------------------------------------------------------
+
+@points(3)
+def test_embedding_spans_the_eigenvectors_of_the_k_smallest_eigenvalues(submission, reference, rng):
+    k = int(rng.integers(2, 5))
+    W = gaussian_w(blobs(rng, k), 1.0)
+    L = reference.normalized_laplacian(W)
+    U = submission.spectral_embedding(L, k)
+    expect(U, "U").to_have_shape((len(L), k))
+    expect(U, "U").to_have_orthonormal_columns()
+    values = np.linalg.eigvalsh(L)
+    try:
+        expect(U, "U").to_span_same_subspace(reference.spectral_embedding(L, k))
+    except AssertionError as exc:
+        got = np.sort(np.linalg.eigvalsh(np.asarray(U, dtype=np.float64).T @ L @ np.asarray(U, dtype=np.float64)))
+        expect(U, "U").to_satisfy(
+            False,
+            str(exc).rsplit("\n", 1)[-1] + f"\nThe k = {k} smallest eigenvalues of L are {np.array2string(values[:k], precision=4)}; "
+            f"the columns you returned belong to {np.array2string(got, precision=4)}. np.linalg.eigh sorts eigenvalues in "
+            "ascending order: take the first k columns of its eigenvectors, not the last.",
+        )
+
+
+@points(2)
+def test_embedding_is_an_orthonormal_invariant_subspace_of_least_eigenvalues(submission, rng):
+    n = int(rng.integers(15, 30))
+    k = int(rng.integers(2, 6))
+    W = gaussian_w(points_cloud(rng, n), float(rng.uniform(0.6, 1.2)))
+    d = 1 / np.sqrt(W.sum(axis=1))
+    L = np.eye(n) - d[:, None] * W * d[None, :]
+    U = submission.spectral_embedding(L, k)
+    expect(U, "U").to_have_shape((n, k))
+    expect(U, "U").to_have_orthonormal_columns()
+    U64 = np.asarray(U, dtype=np.float64)
+    R = U64.T @ L @ U64
+    res = float(np.linalg.norm(L @ U64 - U64 @ R))
+    expect(U, "U").to_satisfy(res <= 1e-9, f"‖LU − U(UᵀLU)‖ = {res:.3g}: the columns do not span eigenvectors of L")
+    least = float(np.linalg.eigvalsh(L)[:k].sum())
+    expect(U, "U").to_satisfy(
+        abs(np.trace(R) - least) <= 1e-9,
+        f"the columns' eigenvalues add up to {np.trace(R):.6g}, but the k = {k} smallest add up to {least:.6g}: "
+        "take the eigenvectors of the smallest eigenvalues (the first k columns from np.linalg.eigh)",
+    )
+
+
+@points(1)
+def test_embedding_takes_the_smallest_eigenvalues_of_any_symmetric_matrix(submission, rng):
+    # Symmetric matrices whose large eigenvalues sit first on the diagonal: an eigensolver that
+    # does not sort (np.linalg.eig) tends to return them first.
+    for _ in range(4):
+        n, k = int(rng.integers(10, 18)), int(rng.integers(1, 4))
+        noise = 0.05 * rng.standard_normal((n, n))
+        L = np.diag(np.sort(rng.uniform(0, 2, n))[::-1]) + (noise + noise.T) / 2
+        U = submission.spectral_embedding(L, k)
+        expect(U, "U").to_have_shape((n, k))
+        U64 = np.asarray(U, dtype=np.float64)
+        values = np.linalg.eigvalsh(L)
+        got = np.sort(np.linalg.eigvalsh(U64.T @ L @ U64))
+        expect(U, "U").to_satisfy(
+            bool(np.allclose(got, values[:k], rtol=0, atol=1e-9)),
+            f"the columns belong to the eigenvalues {np.array2string(got, precision=4)}, not to the {k} smallest "
+            f"{np.array2string(values[:k], precision=4)}. np.linalg.eig returns eigenvalues in no particular order: "
+            "use np.linalg.eigh, which sorts them in ascending order for a symmetric matrix.",
+        )
+
+
+@points(1)
+def test_embedding_with_k_1_is_the_normalised_square_root_of_the_degrees(submission, rng):
+    n = int(rng.integers(8, 16))
+    W = gaussian_w(points_cloud(rng, n), 1.2)
+    deg = W.sum(axis=1)
+    L = np.eye(n) - W / np.sqrt(np.outer(deg, deg))
+    U = submission.spectral_embedding(L, 1)
+    want = (np.sqrt(deg) / np.linalg.norm(np.sqrt(deg)))[:, None]
+    expect(U, "U").to_match_up_to_sign(want, axis=1, rtol=1e-6, atol=1e-8)
+
+
+@points(1)
+def test_embedding_keeps_float32(submission, rng):
+    k = 2
+    W = gaussian_w(blobs(rng, k), 1.0)
+    deg = W.sum(axis=1)
+    L = (np.eye(len(W)) - W / np.sqrt(np.outer(deg, deg))).astype(np.float32)
+    U = submission.spectral_embedding(L, k)
+    expect(U, "U").to_satisfy(
+        isinstance(U, np.ndarray) and U.dtype == np.float32,
+        f"L is float32, so U should be float32 too (got {getattr(U, 'dtype', type(U).__name__)})",
+    )
+    expect(U, "U").to_have_orthonormal_columns()
+    expect(U, "U").to_span_same_subspace(np.linalg.eigh(L.astype(np.float64))[1][:, :k], tol=1e-4)
+
+
+# --- spectral_clustering ---------------------------------------------------------
+
+@points(4)
+def test_clustering_separates_concentric_rings(submission, rng):
+    X, truth = rings(rng)
+    labels = submission.spectral_clustering(X, 3, 0.25)
+    check_partition(
+        labels, truth, 3, ["the inner ring", "the middle ring", "the outer ring"],
+        "The checks above test W, L and U on their own: fix those first. Then run k-means on the rows of U "
+        "normalised to unit length, where each ring collapses to one point (not on X itself: k-means draws "
+        "straight boundaries, which cut rings in half), with k-means++ or farthest-point starts and a few restarts.",
+    )
+
+
+@points(3)
+def test_clustering_separates_two_moons(submission, rng):
+    X, truth = moons(rng)
+    labels = submission.spectral_clustering(X, 2, 0.1)
+    check_partition(
+        labels, truth, 2, ["the upper moon", "the lower moon"],
+        "The moons interleave, so no straight boundary separates them: run k-means on the rows of the spectral "
+        "embedding (normalised to unit length), not on X. If that is what you do, and W, L and U pass their "
+        "checks, look at the k-means starts (k-means++ or farthest point) and use a few restarts.",
+    )
