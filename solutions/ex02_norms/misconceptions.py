@@ -8,6 +8,22 @@ from grader.misconceptions import Misconception, sibling_reference
 
 ref = sibling_reference(__file__)
 
+# Listed first among the normalize_rows variants: the grader matches by returned values only, and this
+# variant returns the right values, so it must come before the others that agree with the reference on
+# ordinary rows, or a learner who changes X in place would be shown one of theirs.
+in_place = Misconception(
+    "normalised the input in place",
+    "X /= lengths (or out = X; out /= ...) overwrote the caller's array: whoever called normalize_rows lost "
+    "their data. Build a new array with X / lengths.",
+)
+
+
+@in_place
+def normalize_rows(X, eps=1e-12):
+    X /= np.maximum(ref._l2_last_axis(X)[:, None], eps)
+    return X
+
+
 l1_without_abs = Misconception(
     "L1 norm without absolute values",
     "you added up the entries themselves, so negative entries cancel positive ones (and the 'length' can even "
@@ -131,19 +147,6 @@ nan_on_zero_rows = Misconception(
 def normalize_rows(X, eps=1e-12):
     with np.errstate(all="ignore"):
         return X / ref._l2_last_axis(X)[:, None]
-
-
-in_place = Misconception(
-    "normalised the input in place",
-    "X /= lengths (or out = X; out /= ...) overwrote the caller's array: whoever called normalize_rows lost "
-    "their data. Build a new array with X / lengths.",
-)
-
-
-@in_place
-def normalize_rows(X, eps=1e-12):
-    X /= np.maximum(ref._l2_last_axis(X)[:, None], eps)
-    return X
 
 
 squared_distances = Misconception(
