@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from . import messages
+
 # (rtol, atol) by dtype, after torch.testing.assert_close's defaults.
 TOLERANCES: dict[str, tuple[float, float]] = {
     "float16": (1e-3, 1e-5),
@@ -149,6 +151,7 @@ class expect:  # noqa: N801  (reads as prose in checks: expect(x).to_match(y))
     def __init__(self, actual: Any, what: str | None = None) -> None:
         self.actual = actual
         self.what = what
+        self._intro: str | None = None  # replaces "returned ..." (after sign flipping, say)
 
     # -- helpers ---------------------------------------------------------------
     def _fail(self, message: str) -> None:
@@ -156,7 +159,7 @@ class expect:  # noqa: N801  (reads as prose in checks: expect(x).to_match(y))
         raise CheckFailure(_with_call(self.actual, prefix + message))
 
     def _returned(self) -> str:
-        return f"returned {describe(self.actual)}"
+        return self._intro if self._intro is not None else f"returned {describe(self.actual)}"
 
     # -- whole-value comparisons ----------------------------------------------
     def to_match(self, expected: Any, *, rtol: float | None = None, atol: float | None = None, check_dtype: bool = True) -> None:
@@ -254,14 +257,13 @@ class expect:  # noqa: N801  (reads as prose in checks: expect(x).to_match(y))
         signs = np.sign(np.sum(moved_a * moved_e, axis=tuple(range(1, moved_a.ndim))))
         signs[signs == 0] = 1
         aligned = np.moveaxis(moved_a * signs.reshape((-1,) + (1,) * (moved_a.ndim - 1)), 0, axis)
-        flipped = type(self)(aligned, self.what)
-        flipped.actual = aligned
         word = "column" if axis == 1 else "row"
+        flipped = type(self)(aligned)
+        flipped._intro = f"after flipping each {word} of it to the sign of the reference's"
         try:
             _match(flipped, aligned, e, rtol, atol, False, path="")
         except CheckFailure as exc:
-            text = str(exc).split("\n", 1)[-1]
-            self._fail(f"{self._returned()}\n(after flipping each {word} to the sign of the reference)\n{text}")
+            self._fail(f"{self._returned()}\n{exc}")
 
     def to_span_same_subspace(self, expected: Any, *, axis: int = 1, tol: float | None = None) -> None:
         """The vectors along ``axis`` span the same subspace as ``expected``'s (projectors agree)."""
@@ -390,8 +392,8 @@ def _values(
         at = f" at index {list(idx)}" if idx else ""
         ex._fail(
             f"{ex._returned()}\nexpected {shown}{where}\n"
-            f"your result holds {a64[idx]}{at} ({len(bad)} value{'s' if len(bad) != 1 else ''} not finite); "
-            "NaN usually comes from 0/0: check for a division by a zero norm"
+            f"your result holds {a64[idx]}{at} ({len(bad)} value{'s' if len(bad) != 1 else ''} not finite). "
+            + messages.NAN_HINT
         )
     err = np.abs(a64 - e64)
     allowed = atol + rtol * np.abs(e64)

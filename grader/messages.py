@@ -12,7 +12,16 @@ EXITED = (
     "your process exited (status {status}) during {call}. "
     "Return a value instead of calling sys.exit() or os._exit()."
 )
+WORKER_BROKE = (
+    "the grader's side of your process broke during {call}, after your code changed Python itself "
+    "(builtins, sys.modules, signal handlers...). Leave those alone and return your answer."
+)
 KILLED = "your process was killed by {signal} during {call}."
+KILLED_HARD = (
+    "your process was killed (SIGKILL) during {call}. That happens when it uses far more memory "
+    "than allowed ({limit} MB) or kills itself."
+)
+FILE_TOO_BIG = "your code wrote a file larger than {limit} MB during {call} and was stopped."
 SEGFAULT = "your process crashed (segmentation fault) during {call}."
 OUT_OF_MEMORY = (
     "your code ran out of memory during {call} (the limit is {limit} MB). "
@@ -42,7 +51,11 @@ FORBIDDEN = (
     "{name} uses {forbidden}, which this exercise does not allow: the point is to "
     "write it yourself. Checks that call {name} earn no points until it is gone."
 )
-FORBIDDEN_RUNTIME = "{call} tried to call {detail}"
+FORBIDDEN_RUNTIME = "{call} called {detail}, which this exercise does not allow: the point is to write it yourself."
+NAN_HINT = (
+    "NaN or inf usually comes from 0/0, exp of a large number, or log of 0: "
+    "look for a division by something that can be zero and for overflow."
+)
 PROTOCOL = (
     "{call} sent malformed data back to the grader ({detail}). "
     "Does your code write to file descriptors it did not open?"

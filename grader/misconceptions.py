@@ -113,6 +113,9 @@ def roughly_equal(a: Any, b: Any) -> bool:
         x, y = as_numpy(a), as_numpy(b)
         if x.shape != y.shape:
             return False
+        if isinstance(a, (np.ndarray, np.generic)) or hasattr(a, "detach"):
+            if str(getattr(a, "dtype", "")) != str(getattr(b, "dtype", "")):
+                return False  # a dtype mistake is its own misconception
         if x.dtype.kind not in "biufc" or y.dtype.kind not in "biufc":
             return False
         single = x.dtype.itemsize <= 4 or y.dtype.itemsize <= 4
@@ -121,8 +124,18 @@ def roughly_equal(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
+def _run(ns: Any, call: Any) -> tuple[Any, Any]:
+    """Run one recorded call through a namespace: (result, the arguments as it left them)."""
+    args, kwargs = call.replay_args()
+    args, kwargs = copy.deepcopy(list(args)), copy.deepcopy(kwargs)
+    out = getattr(ns, call.name)(*args, **kwargs)
+    return decode(*encode(out)), decode(*encode((args, kwargs)))
+
+
 def matching(calls: list[Any], variants: list[Misconception], reference: Any) -> list[Misconception]:
-    """The variants that reproduce every learner output in ``calls`` (and override one of them)."""
+    """The variants that reproduce every learner output in ``calls`` (and the inputs as the
+    learner's calls left them, where a check looked), and that differ from the reference
+    somewhere on these calls: a variant indistinguishable here explains nothing."""
     if not calls or any(c.failure is not None for c in calls):
         return []
     found = []
@@ -130,15 +143,20 @@ def matching(calls: list[Any], variants: list[Misconception], reference: Any) ->
         if not any(c.name in variant.functions for c in calls):
             continue
         ns = variant.namespace(reference)
+        differs = False
         for c in calls:
-            args, kwargs = c.replay_args()
             try:
-                out = getattr(ns, c.name)(*copy.deepcopy(args), **copy.deepcopy(kwargs))
-                out = decode(*encode(out))
+                out, after = _run(ns, c)
+                ref_out, ref_after = _run(reference, c) if not differs else (None, None)
             except Exception:
                 break
             if not roughly_equal(c.result, out):
                 break
+            if c.args_after is not None and not roughly_equal(list(c.args_after), list(after)):
+                break
+            if not differs:
+                differs = not roughly_equal(out, ref_out) or (c.args_after is not None and not roughly_equal(list(after), list(ref_after)))
         else:
-            found.append(variant)
+            if differs:
+                found.append(variant)
     return found

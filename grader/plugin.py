@@ -102,6 +102,9 @@ class GradingPlugin:
 
     # -- hooks -----------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
+        # With the terminal plugin off, tbstyle defaults to "long", which re-reads sources and
+        # prints every argument (arrays, tensors) for each failure: seconds per failure.
+        config.option.tbstyle = "native"
         config.addinivalue_line("markers", "points(n): how many points the check is worth")
         config.addinivalue_line("markers", "visibility(level): visible, hidden, after_due_date, after_published")
 

@@ -44,6 +44,7 @@ class CallRecord:
     failure: SubmissionFailure | None = None
     seconds: float = 0.0
     params: list[str] = field(default_factory=list)
+    args_after: tuple[list[Any], dict[str, Any]] | None = None  # from inputs_after: the inputs as the call left them
 
     def replay_args(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """Fresh copies of the arguments exactly as they were sent."""
@@ -129,6 +130,9 @@ class WorkerBackend:
         """A fresh worker for the next check: nothing one check leaves running reaches another."""
         self.worker.recycle()
 
+    def prepare(self) -> None:
+        self.worker.ensure_ready()
+
     def call(self, name: str, header: bytes, blobs: list[bytes], *, return_args: bool = False) -> tuple[bytes, list[bytes], float]:
         return self.worker.call(name, header, blobs, return_args=return_args)
 
@@ -136,7 +140,7 @@ class WorkerBackend:
         self.worker.close()
 
 
-@dataclass
+@dataclass(repr=False)
 class Submission:
     """The proxy checks receive as the ``submission`` fixture."""
 
@@ -145,6 +149,9 @@ class Submission:
     forbidden: dict[str, list[str]] = field(default_factory=dict)  # function -> forbidden names it uses
     params: dict[str, list[str]] = field(default_factory=dict)  # function -> parameter names, for messages
     calls: list[CallRecord] = field(default_factory=list)
+
+    def __repr__(self) -> str:  # short: pytest may print fixtures in tracebacks
+        return f"<submission {self.backend.label}>"
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("_") or name not in self.entry_points:
@@ -173,6 +180,7 @@ class Submission:
             raise BadResult(messages.BAD_RESULT.format(call=f"{name}()", detail="a malformed reply"))
         value, (after_args, after_kwargs) = pair
         self.calls[-1].result = value
+        self.calls[-1].args_after = (list(after_args), dict(after_kwargs))
         return value, tuple(after_args), dict(after_kwargs)
 
     def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], *, return_args: bool = False) -> tuple[Any, float]:
@@ -188,6 +196,13 @@ class Submission:
         if uses:
             record.failure = ForbiddenCall(messages.FORBIDDEN.format(name=name, forbidden=", ".join(uses)))
             raise record.failure
+        prepare = getattr(self.backend, "prepare", None)
+        try:
+            if prepare is not None:
+                prepare()  # start-up and import are not the learner's time
+        except SubmissionFailure as exc:
+            record.failure = exc
+            raise
         start = time.perf_counter()
         try:
             rheader, rblobs, _ = self.backend.call(name, header, blobs, return_args=return_args)

@@ -40,6 +40,7 @@ from .failures import (
 ZYGOTE_SCRIPT = Path(__file__).with_name("zygote.py")
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 _POLL_SECONDS = 0.05
+_WORKER_BROKEN = 70  # worker.BROKEN_STATUS: the worker's own code failed
 OUTPUT_KEEP = 8 * 1024  # how much of the learner's printing we keep to show them
 
 
@@ -418,7 +419,7 @@ class Worker:
             raise MissingFunction(messages.MISSING_FUNCTION.format(file=self.file_label, name=name), output=output)
         if not envelope.get("ok"):
             err = _error_fields(envelope.get("error"))
-            if "MemoryError" in err["mro"]:
+            if "MemoryError" in err["mro"] or err["message"].startswith("[Errno 12]"):
                 self.recycle()
                 raise WorkerStopped(messages.OUT_OF_MEMORY.format(call=call, limit=limits.memory_mb), output=output)
             raise LearnerRaised(err["type"], err["mro"], err["message"], err["traceback"], output=output)
@@ -500,6 +501,8 @@ class Worker:
             return WorkerStopped(messages.KILLED.format(call=call, signal="an unknown cause"), output=output)
         if os.WIFEXITED(status):
             code = os.WEXITSTATUS(status)
+            if code == _WORKER_BROKEN:
+                return WorkerStopped(messages.WORKER_BROKE.format(call=call), output=output)
             return WorkerStopped(messages.EXITED.format(call=call, status=code), output=output, exit_status=code)
         sig = os.WTERMSIG(status)
         if sig == signal.SIGXCPU:
@@ -507,7 +510,9 @@ class Worker:
         if sig == signal.SIGSEGV:
             return WorkerStopped(messages.SEGFAULT.format(call=call), output=output)
         if sig == signal.SIGKILL:
-            return WorkerStopped(messages.OUT_OF_MEMORY.format(call=call, limit=limits.memory_mb), output=output)
+            return WorkerStopped(messages.KILLED_HARD.format(call=call, limit=limits.memory_mb), output=output)
+        if sig == signal.SIGXFSZ:
+            return WorkerStopped(messages.FILE_TOO_BIG.format(call=call, limit=limits.file_size_mb), output=output)
         return WorkerStopped(messages.KILLED.format(call=call, signal=signal.Signals(sig).name), output=output)
 
 

@@ -59,7 +59,7 @@ def forbid(names: list[str]) -> None:
                 break
 
             def refuse(*args: Any, _name: str = dotted, **kwargs: Any) -> Any:
-                raise ForbiddenCallError(f"{_name} is not allowed in this exercise: write it yourself")
+                raise ForbiddenCallError(_name)
 
             try:
                 setattr(owner, parts[-1], refuse)
@@ -123,6 +123,9 @@ def serve(req_fd: int, resp_fd: int, module_name: str, scratch: str, codec: Any,
             send({"ok": True, "seconds": elapsed}, result)
 
 
+BROKEN_STATUS = 70  # the worker's own code failed (learner code broke the interpreter)
+
+
 def run_child(req_fd: int, resp_fd: int, out_fd: int, spec: dict[str, Any], modules: dict[str, Any]) -> None:
     """In the freshly forked child: become the worker, then serve. Never returns."""
     status = 0
@@ -145,7 +148,7 @@ def run_child(req_fd: int, resp_fd: int, out_fd: int, spec: dict[str, Any], modu
         sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
         serve(req_fd, resp_fd, spec["module"], scratch, modules["codec"], modules["wire"], {"ok": True, "layers": layers, "pid": os.getpid()})
     except BaseException:
-        status = 70
+        status = BROKEN_STATUS
         try:
             traceback.print_exc()
         except BaseException:
