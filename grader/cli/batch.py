@@ -64,6 +64,14 @@ def command(ctx: click.Context, submissions: Path, out: Path | None, json_out: P
         left = summary.tasks - summary.skipped - summary.graded
         click.echo(click.style(INTERRUPTED.format(graded=summary.graded, db=db, left=left), fg="yellow"), err=True)
         ctx.exit(130)
+    written = []  # exports first: what is printed after must not be able to stop them (a closed pipe)
+    with Gradebook(db) as book:
+        if out:
+            book.export_csv(out)
+            written.append(out)
+        if json_out:
+            book.export_json(json_out, course=course.title)
+            written.append(json_out)
     click.echo(DONE.format(graded=summary.graded, skipped=summary.skipped, db=db, errors=summary.errors, learners=summary.learners))
     if summary.not_submitted:
         examples = ", ".join(f"{lr}/{ex}" for lr, ex in summary.not_submitted[:3])
@@ -72,11 +80,6 @@ def command(ctx: click.Context, submissions: Path, out: Path | None, json_out: P
         click.echo(click.style(FLAGGED.format(n=len(summary.flagged)), fg="yellow"))
         for ex, a, b, ratio in summary.flagged[:20]:
             click.echo(f"  {ex}: {a} ~ {b} ({100 * ratio:.0f}%)")
-    with Gradebook(db) as book:
-        if out:
-            book.export_csv(out)
-            click.echo(EXPORTED.format(path=out))
-        if json_out:
-            book.export_json(json_out, course=course.title)
-            click.echo(EXPORTED.format(path=json_out))
+    for path in written:
+        click.echo(EXPORTED.format(path=path))
     ctx.exit(1 if summary.errors else 0)
