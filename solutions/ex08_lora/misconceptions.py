@@ -1,0 +1,120 @@
+"""Known-wrong variants of ex08, each with the feedback it earns."""
+
+import torch
+
+from grader.misconceptions import Misconception, sibling_reference
+
+ref = sibling_reference(__file__)
+
+alpha_not_divided = Misconception(
+    "scaled by alpha instead of alpha/r",
+    "the low-rank path was multiplied by alpha, but LoRA scales it by alpha/r. Dividing by r is what lets you "
+    "change the rank without retuning the learning rate: the update's size stays about the same as r grows.",
+)
+
+
+@alpha_not_divided
+def lora_forward(x, W, A, B, alpha, r):
+    return x @ W.T + alpha * ((x @ A.T) @ B.T)
+
+
+@alpha_not_divided
+def merge_lora(W, A, B, alpha, r):
+    return W + alpha * (B @ A)
+
+
+transposed_update = Misconception(
+    "update transposed (Aᵀ Bᵀ instead of B A)",
+    "your update is (B A)ᵀ. With W of shape (d_out, d_in) as in nn.Linear, the update must have the same shape: "
+    "B (d_out, r) times A (r, d_in) gives ΔW = B A, and the layer computes x Wᵀ + (alpha/r) x Aᵀ Bᵀ. On a square "
+    "layer the transposed update has the right shape and the wrong values.",
+)
+
+
+@transposed_update
+def lora_forward(x, W, A, B, alpha, r):
+    return x @ W.T + (alpha / r) * ((x @ B) @ A)
+
+
+@transposed_update
+def merge_lora(W, A, B, alpha, r):
+    return W + (alpha / r) * (B @ A).T
+
+
+merge_subtracts = Misconception(
+    "merge subtracts the update",
+    "merging adds the update to the frozen weight: W_merged = W + (alpha/r) B A, so that x W_mergedᵀ equals the "
+    "LoRA layer's output. Subtracting it is what unmerging does.",
+)
+
+
+@merge_subtracts
+def merge_lora(W, A, B, alpha, r):
+    return W - (alpha / r) * (B @ A)
+
+
+merge_in_place = Misconception(
+    "merged into W in place",
+    "W += ... (or W.add_) overwrote the frozen weight you were given. The base model's weight is shared: "
+    "unmerging, swapping adapters, or merging again all need it intact. Return a new tensor.",
+)
+
+
+@merge_in_place
+def merge_lora(W, A, B, alpha, r):
+    W += (alpha / r) * (B @ A)
+    return W
+
+
+counts_W = Misconception(
+    "W counted as trainable",
+    "W is frozen in LoRA: only A (r·d_in entries) and B (d_out·r entries) are trained. That is the whole saving: "
+    "r·(d_in + d_out) trainable numbers instead of d_out·d_in.",
+)
+
+
+@counts_W
+def lora_parameter_count(d_out, d_in, r):
+    return d_out * d_in + r * (d_in + d_out), d_out * d_in
+
+
+forgot_singular_values = Misconception(
+    "singular values left out of B A",
+    "U[:, :r] @ Vh[:r] has the right directions but every singular value set to 1. The singular values carry "
+    "the sizes: B = U[:, :r] * S[:r] (or split them as √S on each side) and A = Vh[:r].",
+)
+
+
+@forgot_singular_values
+def best_rank_r_update(delta_W, r):
+    U, S, Vh = torch.linalg.svd(delta_W, full_matrices=False)
+    return U[:, :r].contiguous(), Vh[:r].contiguous()
+
+
+first_columns = Misconception(
+    "kept the first r columns",
+    "keeping r columns (or rows) of ΔW gives a rank-r matrix, but not the best one: it throws away everything in "
+    "the other columns. The best rank-r approximation keeps the r largest singular directions (Eckart–Young): "
+    "truncate the SVD.",
+)
+
+
+@first_columns
+def best_rank_r_update(delta_W, r):
+    B = delta_W[:, :r].clone()
+    A = torch.eye(r, delta_W.shape[1], dtype=delta_W.dtype)
+    return B, A
+
+
+smallest_singular_values = Misconception(
+    "kept the smallest singular values",
+    "your B A is built from the r smallest singular values. torch.linalg.svd returns them largest first, so the "
+    "best ones are the first r (U[:, :r], S[:r], Vh[:r]); torch.linalg.eigh, on the other hand, sorts eigenvalues "
+    "smallest first.",
+)
+
+
+@smallest_singular_values
+def best_rank_r_update(delta_W, r):
+    U, S, Vh = torch.linalg.svd(delta_W, full_matrices=False)
+    return (U[:, -r:] * S[-r:]).contiguous(), Vh[-r:].contiguous()
