@@ -34,19 +34,6 @@ def embed(ids, E):
     return (np.eye(E.shape[0])[ids.reshape(-1)] @ E).reshape(*ids.shape, E.shape[1])
 
 
-wraps_negative = Misconception(
-    "negative ids wrap around",
-    "E[ids] with a negative id silently returns a row counted from the end (E[-1] is the last word), so a "
-    "bug upstream becomes a wrong word instead of an error. Check that every id is in [0, V) and raise "
-    "ValueError otherwise.",
-)
-
-
-@wraps_negative
-def embed(ids, E):
-    return E[np.asarray(ids)]
-
-
 logits_transposed = Misconception(
     "logits transposed",
     "your logits have shape (V, n), one row per vocabulary word. A language model's output layer gives one "
