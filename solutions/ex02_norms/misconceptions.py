@@ -8,9 +8,6 @@ from grader.misconceptions import Misconception, sibling_reference
 
 ref = sibling_reference(__file__)
 
-# Listed first among the normalize_rows variants: the grader matches by returned values only, and this
-# variant returns the right values, so it must come before the others that agree with the reference on
-# ordinary rows, or a learner who changes X in place would be shown one of theirs.
 in_place = Misconception(
     "normalised the input in place",
     "X /= lengths (or out = X; out /= ...) overwrote the caller's array: whoever called normalize_rows lost "

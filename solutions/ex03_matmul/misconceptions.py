@@ -62,19 +62,6 @@ def matmul_shape(shape_a, shape_b):
     return (*longer[:-2], shape_a[-2], shape_b[-1])
 
 
-no_inner_check = Misconception(
-    "relied on broadcasting to catch mismatched shapes",
-    "broadcasting stretches a size of 1 to match anything, so A (n, 1) times B (k, m) silently returned a "
-    "result even though the inner sizes 1 and k differ. Compare A.shape[-1] with B.shape[-2] yourself and raise "
-    "ValueError before computing.",
-)
-
-
-@no_inner_check
-def matmul(A, B):
-    return (A[..., :, :, None] * B[..., None, :, :]).sum(axis=-2)
-
-
 flattened_batch = Misconception(
     "batch dimensions flattened",
     "you reshaped the batch to one dimension, (p·q, n, k), and returned it that way: the result must keep the "

@@ -26,22 +26,10 @@ def cloud(rng, n, d):
     return rng.standard_normal((n, d)) * rng.uniform(0.5, 2.0, size=d) + rng.uniform(-3, 3, size=d)
 
 
-def fail_unexplained(submission, message):
-    """Fail without a "looks like a known mistake" line.
-
-    The grader matches misconceptions by values alone (dtype-blind, and a variant that agrees with the
-    reference on these inputs matches any right-valued answer), so a failure about dtype alone would be
-    pinned on an unrelated mistake. Forgetting this check's calls prevents that.
-    """
-    submission.calls.clear()
-    fail(message)
-
-
-def expect_float32(submission, got, what):
+def expect_float32(got, what):
     """float32 inputs must give a float32 result; said plainly, before the values are compared."""
     if isinstance(got, np.ndarray) and got.dtype != np.float32:
-        fail_unexplained(
-            submission,
+        fail(
             f"{what}: returned a {got.dtype} array for a float32 X; expected float32. Something in your code "
             "promotes the result (a float64 helper array, np.zeros without dtype=, an explicit .astype(float)); "
             "build helpers with dtype=X.dtype, or cast back with .astype(X.dtype)",
@@ -208,7 +196,7 @@ def test_rows_shorter_than_eps_are_divided_by_eps(submission, reference, rng):
 def test_normalize_rows_keeps_float32_as_float32(submission, reference, rng):
     X = rows(rng, 5, 8, np.float32)
     got = submission.normalize_rows(X)
-    expect_float32(submission, got, "normalize_rows(X) for float32 X")
+    expect_float32(got, "normalize_rows(X) for float32 X")
     expect(got, "normalize_rows(X) for float32 X").to_match(reference.normalize_rows(X))
 
 
@@ -217,7 +205,7 @@ def test_float32_rows_with_huge_entries_still_get_unit_length(submission, refere
     X = rows(rng, 3, 5).astype(np.float32)
     X[0] *= np.float32(1e30) / np.abs(X[0]).max()  # squares of 1e30 overflow float32 (max 3.4e38)
     got = submission.normalize_rows(X)
-    expect_float32(submission, got, "normalize_rows(X), float32 row near 1e30")
+    expect_float32(got, "normalize_rows(X), float32 row near 1e30")
     expect(got, "normalize_rows(X), float32 row near 1e30").to_match(reference.normalize_rows(X))
 
 

@@ -29,22 +29,10 @@ def names_both(message, a, b):
     return any(f in message for f in forms(a)) and any(f in message for f in forms(b))
 
 
-def fail_unexplained(submission, message):
-    """Fail without a "looks like a known mistake" line.
-
-    The grader matches misconceptions by values alone (dtype-blind, and a variant that agrees with the
-    reference on these inputs matches any right-valued answer), so a failure about dtype, speed or a
-    changed input would be pinned on an unrelated mistake. Forgetting this check's calls prevents that.
-    """
-    submission.calls.clear()
-    fail(message)
-
-
-def expect_float32(submission, got, what):
+def expect_float32(got, what):
     """float32 inputs must give a float32 result; said plainly, before the values are compared."""
     if isinstance(got, np.ndarray) and got.dtype != np.float32:
-        fail_unexplained(
-            submission,
+        fail(
             f"{what}: returned a {got.dtype} array for float32 inputs; expected float32. Something in your code "
             "promotes the result (a float64 helper array, np.zeros without dtype=, an explicit .astype(float)); "
             "build helpers with dtype=A.dtype, or let the operations on A and B alone produce the result",
@@ -153,7 +141,7 @@ def test_matmul_keeps_float32_as_float32(submission, rng):
     n, k, m, p = sizes(rng, 4)
     A, B = mats(rng, (p, n, k), np.float32), mats(rng, (p, k, m), np.float32)
     got = submission.matmul(A, B)
-    expect_float32(submission, got, "matmul of float32 arrays")
+    expect_float32(got, "matmul of float32 arrays")
     expect(got, "matmul of float32 arrays").to_match(A @ B)
 
 
@@ -185,8 +173,7 @@ def test_matmul_leaves_its_inputs_unchanged(submission, rng):
     _, (A_after, B_after), _ = submission.inputs_after("matmul", A, B)
     for name, before, after in (("A", A, A_after), ("B", B, B_after)):
         if np.shape(after) != before.shape or not np.array_equal(after, before):
-            fail_unexplained(
-                submission,
+            fail(
                 f"matmul changed the caller's {name}: it had shape {before.shape} and came back with shape "
                 f"{np.shape(after)}{' and different values' if np.shape(after) == before.shape else ''}. "
                 f"Use {name}.reshape(...) or indexing, which give new views, instead of assigning {name}.shape "
@@ -212,8 +199,7 @@ def test_matmul_is_vectorised_not_looped(submission, reference_process, rng):
         best = min(best, seconds)
         if best <= SPEED_LIMIT * reference_seconds:
             return
-    fail_unexplained(
-        submission,
+    fail(
         f"matmul of (16, 96, 8) by (16, 8, 96) took {best * 1e3:.1f} ms, the reference {reference_seconds * 1e3:.2f} ms "
         f"in the same run: {best / reference_seconds:.0f} times slower (up to {SPEED_LIMIT} times is fine). "
         "Your values are right; the time goes into Python loops over entries, which handle one number at a time. "

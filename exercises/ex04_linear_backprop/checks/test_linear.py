@@ -186,7 +186,6 @@ def test_backward_leaves_its_inputs_unchanged(submission, rng):
     _, after, _ = submission.inputs_after("linear_backward", x, W, b, grad_y)
     for name, old, new in zip(("x", "W", "b", "grad_y"), before, after):
         if tuple(new.shape) != tuple(old.shape) or not torch.equal(new, old):
-            submission.calls.clear()  # values may be right: no known mistake explains this one
             fail(
                 f"linear_backward changed its argument {name} (shape {tuple(old.shape)} before, "
                 f"{tuple(new.shape)} after). A backward pass must not touch its inputs: the optimiser and "
