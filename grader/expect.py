@@ -348,7 +348,7 @@ def _match(ex: expect, a: Any, e: Any, rtol: float | None, atol: float | None, c
                 f"{ex._returned()}\nexpected dtype {_dtype_name(e)}{where}, got {_dtype_name(a)}: "
                 "keep the dtype of the inputs (float32 in, float32 out)"
             )
-        _values(ex, arr, exp, rtol, atol, _dtype_name(e), where)
+        _values(ex, arr, exp, rtol, atol, _dtype_name(e), where, shown=describe(e))
         return
     if isinstance(e, (bool, np.bool_)) or isinstance(e, (int, np.integer)):
         sub = expect(a, ex.what)

@@ -1,7 +1,7 @@
 """Static detection of forbidden calls in the learner's source.
 
 ``exercise.yaml`` lists dotted names (``torch.softmax``, ``torch.nn.functional.softmax``,
-``torch.Tensor.softmax``). We resolve the learner's import aliases, walk every function,
+``torch.Tensor.softmax``), and ``"@"`` for the matrix-product operator. We resolve the learner's import aliases, walk every function,
 and report which forbidden names each function reaches, directly or through other
 functions of the module. The worker also replaces those callables at run time; this
 scan is what holds when the learner undoes that.
@@ -39,9 +39,21 @@ def _dotted(node: ast.AST) -> list[str] | None:
 
 
 def scan(source: str, forbidden: tuple[str, ...] | list[str]) -> dict[str, list[str]]:
-    """Map each top-level function name (or ``<module>``) to the forbidden names it uses."""
+    """Map each top-level function name to the forbidden names it uses.
+
+    An entry ``"NAME in f, g"`` forbids NAME only in functions f and g (and what they call).
+    """
     if not forbidden:
         return {}
+    scoped: dict[str, set[str]] = {}
+    plain = []
+    for entry in forbidden:
+        name, _, where = entry.partition(" in ")
+        name = name.strip()
+        plain.append(name)
+        if where:
+            scoped[name] = {w.strip() for w in where.split(",")}
+    forbidden = plain
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -53,8 +65,12 @@ def scan(source: str, forbidden: tuple[str, ...] | list[str]) -> dict[str, list[
     calls: dict[str, set[str]] = defaultdict(set)
     top_functions = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
+    operator_matmul = "@" in wanted
+
     def visit(scope: str, node: ast.AST) -> None:
         for sub in ast.walk(node):
+            if operator_matmul and isinstance(sub, (ast.BinOp, ast.AugAssign)) and isinstance(sub.op, ast.MatMult):
+                direct[scope].add("@")
             if isinstance(sub, (ast.Attribute, ast.Name)):
                 parts = _dotted(sub)
                 if parts is None:
@@ -88,6 +104,7 @@ def scan(source: str, forbidden: tuple[str, ...] | list[str]) -> dict[str, list[
                 if nxt not in seen:
                     seen.add(nxt)
                     stack.append(nxt)
+        uses = {u for u in uses if u not in scoped or fn in scoped[u]}
         if uses:
             result[fn] = sorted(uses)
     return result

@@ -33,6 +33,7 @@ import numpy as np
 from .codec import decode, encode
 from .errors import CourseError
 from .expect import as_numpy
+from .failures import LearnerRaised
 
 _MODULES: dict[Path, ModuleType] = {}
 
@@ -116,6 +117,8 @@ def roughly_equal(a: Any, b: Any) -> bool:
         if isinstance(a, (np.ndarray, np.generic)) or hasattr(a, "detach"):
             if str(getattr(a, "dtype", "")) != str(getattr(b, "dtype", "")):
                 return False  # a dtype mistake is its own misconception
+            if bool(getattr(a, "requires_grad", False)) != bool(getattr(b, "requires_grad", False)):
+                return False  # so is a result cut off from autograd
         if x.dtype.kind not in "biufc" or y.dtype.kind not in "biufc":
             return False
         single = x.dtype.itemsize <= 4 or y.dtype.itemsize <= 4
@@ -132,31 +135,55 @@ def _run(ns: Any, call: Any) -> tuple[Any, Any]:
     return decode(*encode(out)), decode(*encode((args, kwargs)))
 
 
+def _outcome(ns: Any, call: Any) -> tuple[str, Any, Any]:
+    """('ok', result, args after) or ('raised', exception class names, None)."""
+    try:
+        out, after = _run(ns, call)
+    except Exception as exc:
+        return "raised", [c.__name__ for c in type(exc).__mro__], None
+    return "ok", out, after
+
+
+def _same(call: Any, outcome: tuple[str, Any, Any]) -> bool:
+    """Whether an outcome reproduces what the learner's call did."""
+    kind, value, after = outcome
+    failure = call.failure
+    if failure is not None:
+        # A learner's exception is matched by a variant raising the same kind of exception.
+        return kind == "raised" and isinstance(failure, LearnerRaised) and failure.type_name in value
+    if kind != "ok" or not roughly_equal(call.result, value):
+        return False
+    return call.args_after is None or roughly_equal(list(call.args_after), list(after))
+
+
+def _equal_outcomes(a: tuple[str, Any, Any], b: tuple[str, Any, Any]) -> bool:
+    if a[0] != b[0]:
+        return False
+    if a[0] == "raised":
+        return a[1][0] == b[1][0]
+    return roughly_equal(a[1], b[1]) and roughly_equal(list(a[2]), list(b[2]))
+
+
 def matching(calls: list[Any], variants: list[Misconception], reference: Any) -> list[Misconception]:
-    """The variants that reproduce every learner output in ``calls`` (and the inputs as the
-    learner's calls left them, where a check looked), and that differ from the reference
-    somewhere on these calls: a variant indistinguishable here explains nothing."""
-    if not calls or any(c.failure is not None for c in calls):
+    """The variants that reproduce everything the learner's calls did in a check (results,
+    inputs as the calls left them where the check looked, and the kind of exception
+    raised), and that differ from the reference somewhere on these calls: a variant
+    indistinguishable here explains nothing."""
+    if not calls or any(c.failure is not None and not isinstance(c.failure, LearnerRaised) for c in calls):
         return []
+    reference_outcomes = [_outcome(reference, c) for c in calls]
     found = []
     for variant in variants:
         if not any(c.name in variant.functions for c in calls):
             continue
         ns = variant.namespace(reference)
-        differs = False
+        outcomes = []
         for c in calls:
-            try:
-                out, after = _run(ns, c)
-                ref_out, ref_after = _run(reference, c) if not differs else (None, None)
-            except Exception:
+            outcome = _outcome(ns, c)
+            if not _same(c, outcome):
                 break
-            if not roughly_equal(c.result, out):
-                break
-            if c.args_after is not None and not roughly_equal(list(c.args_after), list(after)):
-                break
-            if not differs:
-                differs = not roughly_equal(out, ref_out) or (c.args_after is not None and not roughly_equal(list(after), list(ref_after)))
+            outcomes.append(outcome)
         else:
-            if differs:
+            if not all(_equal_outcomes(o, r) for o, r in zip(outcomes, reference_outcomes)):
                 found.append(variant)
     return found

@@ -129,10 +129,13 @@ class GradingPlugin:
         for item in items:
             self.results.pop(item.nodeid, None)
 
-    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        # A fresh worker for the next check, started while pytest finishes this one.
         reset = getattr(self._submission.backend, "reset", None)
-        if reset is not None and self._started:
+        if reset is not None and nextitem is not None:
             reset()
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self._submission.calls = []
         expect_module._active[:] = [self._submission]
         self._started[item.nodeid] = time.perf_counter()

@@ -127,8 +127,13 @@ class WorkerBackend:
         self.worker.start()
 
     def reset(self) -> None:
-        """A fresh worker for the next check: nothing one check leaves running reaches another."""
+        """A fresh worker for the next check: nothing one check leaves running reaches another.
+
+        The next one is forked at once, so that its start overlaps the grader's own work
+        between checks."""
         self.worker.recycle()
+        if self.worker.import_failure is None:
+            self.worker.start()
 
     def prepare(self) -> None:
         self.worker.ensure_ready()
@@ -194,7 +199,8 @@ class Submission:
             raise TypeError(f"a check passed {unsupported.description} to {name}; checks must pass plain data")
         uses = self.forbidden.get(name)
         if uses:
-            record.failure = ForbiddenCall(messages.FORBIDDEN.format(name=name, forbidden=", ".join(uses)))
+            shown = ", ".join("the @ operator" if u == "@" else u for u in uses)
+            record.failure = ForbiddenCall(messages.FORBIDDEN.format(name=name, forbidden=shown))
             raise record.failure
         prepare = getattr(self.backend, "prepare", None)
         try:

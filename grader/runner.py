@@ -40,6 +40,12 @@ def worker_preload(exercise: Exercise) -> tuple[str, ...]:
         pre.append("torch")
     if "triton" in exercise.requires:
         pre.append("triton")
+    # Modules named in `forbidden` are imported by every worker to replace those names:
+    # importing them once in the zygote saves that per check.
+    for entry in exercise.forbidden:
+        top = entry.partition(" in ")[0].strip().split(".")[0]
+        if top not in pre and top.isidentifier():
+            pre.append(top)
     return tuple(pre)
 
 

@@ -44,7 +44,10 @@ def _describe(exc: BaseException, scratch: str) -> dict[str, Any]:
 
 def forbid(names: list[str]) -> None:
     """Replace each forbidden callable by one that raises, before the learner imports it."""
-    for dotted in names:
+    for entry in names:
+        dotted = entry.partition(" in ")[0].strip()  # a scoped entry is the static scan's business
+        if dotted == "@":
+            continue  # an operator: only the static scan can see it
         parts = dotted.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             try:
