@@ -23,20 +23,29 @@ def scaled_dot_product_attention(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """out = softmax(Q Kᵀ / √d_k + hidden) V; Q (..., n, d_k), K (..., m, d_k), V (..., m, d_v) -> (out (..., n, d_v), weights (..., n, m))."""
     d_k = Q.shape[-1]
-    scores = Q @ K.transpose(-2, -1) / math.sqrt(d_k)
-    allowed = None if mask is None else mask.to(torch.bool)
+    # Scale Q (n·d values) rather than the scores (n·m); every later step works in place on
+    # the scores, a tensor of our own, so the (..., n, m) block is allocated once.
+    scores = (Q * (1.0 / math.sqrt(d_k))) @ K.transpose(-2, -1)
+    n, m = scores.shape[-2:]
+    hidden = None if mask is None else ~mask.to(torch.bool)
     if causal:
-        n, m = scores.shape[-2:]
-        below = torch.ones(n, m, dtype=torch.bool, device=scores.device).tril()  # key j <= query i
-        allowed = below if allowed is None else allowed & below
-    if allowed is None:
-        weights = softmax(scores, dim=-1)
-    else:
-        scores = torch.where(allowed, scores, float("-inf"))
-        has_key = allowed.any(dim=-1, keepdim=True)
-        # A query that may see no key at all gets zero weights (and so a zero output), not NaN.
-        scores = torch.where(has_key, scores, 0.0)
-        weights = torch.where(has_key, softmax(scores, dim=-1), 0.0)
+        later = torch.ones(n, m, dtype=torch.bool, device=scores.device).triu_(1)  # key j > query i
+        hidden = later if hidden is None else hidden | later
+    if hidden is None:
+        weights = scores.sub_(scores.amax(dim=-1, keepdim=True)).exp_()
+        return weights.div_(weights.sum(dim=-1, keepdim=True)) @ V, weights
+    shape = torch.broadcast_shapes(scores.shape, hidden.shape)
+    if shape != scores.shape:
+        scores = scores.expand(shape).clone()
+    scores.masked_fill_(hidden, float("-inf"))
+    # A query that may see no key at all gets zero weights (and so a zero output), not NaN.
+    no_key = hidden.all(dim=-1, keepdim=True) if mask is not None else None
+    if no_key is not None:
+        scores.masked_fill_(no_key, 0.0)
+    weights = scores.sub_(scores.amax(dim=-1, keepdim=True)).exp_()
+    weights.div_(weights.sum(dim=-1, keepdim=True))
+    if no_key is not None:
+        weights.masked_fill_(no_key, 0.0)
     return weights @ V, weights
 
 

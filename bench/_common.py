@@ -1,0 +1,57 @@
+"""Shared helpers for the benchmarks: medians over repeated runs, a table, module loading."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load(relpath: str) -> Any:
+    path = ROOT / relpath
+    spec = importlib.util.spec_from_file_location(path.stem + "_bench", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def median_time(fn: Callable[[], Any], repeat: int = 5, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def run_command(cmd: list[str], repeat: int = 5, warmup: int = 1, env: dict[str, str] | None = None, cwd: Path | None = None) -> float:
+    full_env = {**os.environ, **(env or {})}
+
+    def once() -> None:
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=full_env, cwd=cwd, check=False)
+
+    return median_time(once, repeat, warmup)
+
+
+def machine() -> str:
+    load1 = os.getloadavg()[0]
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, load average {load1:.1f}"
+
+
+def table(rows: list[tuple[str, float, str]], title: str) -> None:
+    print(f"\n{title}  ({machine()})")
+    width = max(len(r[0]) for r in rows)
+    for name, seconds, note in rows:
+        print(f"  {name.ljust(width)}  {seconds * 1000:9.1f} ms  {note}")
+    sys.stdout.flush()

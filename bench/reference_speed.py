@@ -1,0 +1,115 @@
+"""How fast the reference solutions are, against the library each exercise teaches.
+
+Targets (issue 8), each a ratio measured in this one run:
+  randomized_svd   >= 10x faster than numpy.linalg.svd on 4000 x 3000, k = 20
+  pagerank         at least as fast as networkx.pagerank on a graph of a million edges
+  attention        within 2x of torch's scaled_dot_product_attention on the CPU
+  triton GEMM      >= 90% of torch.matmul at 4096^3 fp16 on a CUDA GPU (skipped without one)
+
+Run: python bench/reference_speed.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from _common import load, median_time, table
+
+
+def svd_rows(quick: bool) -> list[tuple[str, float, str]]:
+    svd = load("solutions/ex06_truncated_svd/svd.py")
+    rng = np.random.default_rng(0)
+    m, n, k = (1000, 800, 20) if quick else (4000, 3000, 20)
+    X = rng.standard_normal((m, 200)) @ rng.standard_normal((200, n)) + 0.01 * rng.standard_normal((m, n))
+    full = median_time(lambda: np.linalg.svd(X, full_matrices=False), repeat=3 if not quick else 3, warmup=0)
+    rand = median_time(lambda: svd.randomized_svd(X, k), repeat=5)
+    U, S, Vt = svd.randomized_svd(X, k)
+    s_all = np.linalg.svd(X, compute_uv=False)
+    optimal = np.sqrt(np.sum(s_all[k:] ** 2))
+    err = np.linalg.norm(X - (U * S) @ Vt)
+    return [
+        (f"numpy.linalg.svd {m}x{n}", full, "baseline"),
+        (f"reference randomized_svd k={k}", rand, f"{full / rand:.1f}x faster (target >= 10x); error {err / optimal:.3f}x optimal"),
+    ]
+
+
+def pagerank_rows(quick: bool) -> list[tuple[str, float, str]]:
+    import networkx as nx
+
+    pr = load("solutions/ex11_pagerank/pagerank.py")
+    rng = np.random.default_rng(1)
+    n, m = (10_000, 100_000) if quick else (100_000, 1_000_000)
+    src = rng.integers(0, n, m)
+    dst = (src + rng.geometric(0.001, m)) % n  # asymmetric, local-ish links
+    G = nx.MultiDiGraph()
+    G.add_nodes_from(range(n))
+    G.add_edges_from(zip(src.tolist(), dst.tolist()))
+    ours = median_time(lambda: pr.pagerank(src, dst, n, tol=1e-10), repeat=3)
+    theirs = median_time(lambda: nx.pagerank(G, alpha=0.85, tol=1e-10 / n), repeat=1, warmup=0)
+    ranks, _ = pr.pagerank(src, dst, n, tol=1e-10)
+    ref = nx.pagerank(G, alpha=0.85, tol=1e-12 / n)
+    diff = np.max(np.abs(ranks - np.array([ref[i] for i in range(n)])))
+    return [
+        (f"networkx.pagerank {m:,} edges", theirs, "baseline"),
+        ("reference pagerank", ours, f"{theirs / ours:.1f}x faster (target >= 1x); max |diff| {diff:.1e}"),
+    ]
+
+
+def attention_rows(quick: bool) -> list[tuple[str, float, str]]:
+    import torch
+
+    att = load("solutions/ex09_attention/attention.py")
+    torch.manual_seed(0)
+    b, h, n, d = (2, 4, 128, 64) if quick else (4, 8, 512, 64)
+    Q, K, V = (torch.randn(b, h, n, d) for _ in range(3))
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    sdpa = torch.nn.functional.scaled_dot_product_attention
+    rows = []
+    for causal in (False, True):
+        ours = median_time(lambda: att.scaled_dot_product_attention(Q, K, V, causal=causal), repeat=10)
+        theirs = median_time(lambda: sdpa(Q, K, V, is_causal=causal), repeat=10)
+        with sdpa_kernel(SDPBackend.MATH):
+            math_path = median_time(lambda: sdpa(Q, K, V, is_causal=causal), repeat=10)
+        tag = "causal" if causal else "full"
+        rows += [
+            (f"torch sdpa {tag} {b}x{h}x{n}x{d} (fused)", theirs, "baseline"),
+            (f"torch sdpa {tag} (math backend)", math_path, f"{math_path / theirs:.2f}x fused"),
+            (f"reference attention {tag} (+ weights)", ours, f"{ours / theirs:.2f}x fused (target <= 2x), {ours / math_path:.2f}x math"),
+        ]
+    return rows
+
+
+def gemm_rows() -> list[tuple[str, float, str]]:
+    import torch
+
+    if not torch.cuda.is_available():
+        return [("triton GEMM 4096^3 fp16", float("nan"), "skipped: no CUDA GPU on this machine")]
+    import triton.testing
+
+    gemm = load("solutions/ex15_triton_gemm/gemm.py")
+    a = torch.randn(4096, 4096, device="cuda", dtype=torch.float16)
+    b = torch.randn(4096, 4096, device="cuda", dtype=torch.float16)
+    ours = triton.testing.do_bench(lambda: gemm.matmul(a, b)) / 1000
+    theirs = triton.testing.do_bench(lambda: torch.matmul(a, b)) / 1000
+    flops = 2 * 4096**3
+    return [
+        ("torch.matmul 4096^3 fp16", theirs, f"{flops / theirs / 1e12:.0f} TFLOP/s"),
+        ("reference triton GEMM", ours, f"{flops / ours / 1e12:.0f} TFLOP/s, {theirs / ours:.0%} of cuBLAS (target >= 90%)"),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    args = parser.parse_args()
+    table(svd_rows(args.quick), "randomized SVD")
+    table(pagerank_rows(args.quick), "PageRank")
+    table(attention_rows(args.quick), "attention")
+    table(gemm_rows(), "Triton GEMM")
+
+
+if __name__ == "__main__":
+    main()
