@@ -64,8 +64,8 @@ duplicates_collapsed = Misconception(
 
 @duplicates_collapsed
 def pagerank(src, dst, n, damping=0.85, tol=1e-10, max_iter=1000):  # noqa: F811
-    src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
-    key = np.unique(src * n + dst)
+    key = np.sort(np.asarray(src, dtype=np.int64) * n + np.asarray(dst, dtype=np.int64))
+    key = key[np.r_[True, key[1:] != key[:-1]]]  # each (src, dst) pair once
     return ref.pagerank(key // n, key % n, n, damping, tol, max_iter)
 
 
