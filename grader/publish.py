@@ -54,7 +54,11 @@ WHY_REFERENCE = "compares with the reference"
 WHY_CLASS = "test classes are kept whole with the instructor"
 OUT_NOT_EMPTY = "{out} exists and is not empty; pass --force to replace what grade publish wrote there"
 CHECKS_BROKEN = "the checks of {id} could not be collected, so nothing was published:\n{error}"
-LEAK_FOUND = "refusing to publish: the learner bundle would contain {what} ({where}). This is a bug in grade publish; please report it."
+LEAK_FOUND = (
+    "refusing to publish: {where} in the learner bundle would contain {what}. If a public check computes "
+    "the answer itself (a helper that repeats the reference), mark the checks that use it "
+    "@visibility(\"hidden\") so they stay with the instructor."
+)
 POINTS_MISMATCH = "{id}: the checks carry {found:g} points but exercise.yaml says {points}; run grade verify {id}"
 
 
@@ -364,43 +368,53 @@ def write_learner_bundle(course: Course, plans: list[ExercisePlan], dest: Path) 
 
 
 def reference_fingerprints(ex: Exercise) -> list[str]:
-    """Lines of the reference that the stub does not have: their presence anywhere is a leak."""
+    """Lines of the reference that nothing the author wrote for learners has: their presence is a leak.
+
+    Lines that the stub, the statement or the hints already show (an import, a signature,
+    ``rng = np.random.default_rng(seed)`` quoted in a hint) were handed out on purpose.
+    """
     if not ex.reference_path.is_file():
         return []
-    stub = {line.strip() for p in ex.learner_paths if p.is_file() for line in p.read_text(encoding="utf-8").splitlines()}
+    shown = [ex.directory / "README.md", ex.directory / EXERCISE_FILE, *ex.learner_paths]
+    handed_out = "\n".join(p.read_text(encoding="utf-8") for p in shown if p.is_file())
     out = []
     for line in ex.reference_path.read_text(encoding="utf-8").splitlines():
         s = line.strip()
-        if len(s) >= 24 and s not in stub and not s.startswith(("#", '"""', "def ", "from ", "import ")):
+        if len(s) >= 24 and s not in handed_out and not s.startswith(("#", '"""', "def ", "from ", "import ")):
             out.append(s)
     return out
 
 
 def find_leaks(bundle: Path, plans: list[ExercisePlan]) -> list[tuple[str, str]]:
-    """(what, where) for every trace of reference code or an instructor-only check in ``bundle``."""
-    needles: list[tuple[str, re.Pattern[str]]] = []
+    """(what, where) for every trace of reference code or an instructor-only check in ``bundle``.
+
+    Each exercise's reference lines and hidden check names are looked for in its own folder
+    and in the bundle's top-level files: a common idiom such as ``np.linalg.svd(A)`` in
+    another exercise's public check is not a leak of this one.
+    """
+    found = []
+    for path in sorted(bundle.rglob("*")):
+        rel = path.relative_to(bundle).as_posix()
+        if path.is_file() and (rel.startswith("solutions/") or (rel.startswith("exercises/") and path.name == "misconceptions.py")):
+            found.append(("a solutions file", rel))
+    top_level = [p for p in bundle.iterdir() if p.is_file()]
     for plan in plans:
         ex = plan.exercise
+        needles: list[tuple[str, re.Pattern[str]]] = []
         for spec in plan.checks:
             if not spec.public:
                 needles.append((f"the instructor-only check {ex.id}:{spec.function}", re.compile(rf"\b{re.escape(spec.function)}\b")))
         for line in reference_fingerprints(ex):
-            needles.append((f"reference code of {ex.id}", re.compile(re.escape(line))))
-    found = []
-    for path in sorted(bundle.rglob("*")):
-        if path.is_dir():
-            continue
-        rel = path.relative_to(bundle).as_posix()
-        if rel.startswith("solutions/") or (rel.startswith("exercises/") and path.name == "misconceptions.py"):
-            found.append(("a solutions file", rel))
-            continue
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
-        for what, pattern in needles:
-            if pattern.search(text):
-                found.append((what, rel))
+            needles.append((f"this line of {ex.id}'s reference: {line}", re.compile(re.escape(line))))
+        folder = bundle / "exercises" / ex.folder
+        for path in [*top_level, *sorted(p for p in folder.rglob("*") if p.is_file())]:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (UnicodeDecodeError, OSError):
+                continue
+            for what, pattern in needles:
+                if pattern.search(text):
+                    found.append((what, path.relative_to(bundle).as_posix()))
     return found
 
 
