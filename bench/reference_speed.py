@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-
 from _common import load, median_time, table
 
 
@@ -69,10 +68,10 @@ def attention_rows(quick: bool) -> list[tuple[str, float, str]]:
     sdpa = torch.nn.functional.scaled_dot_product_attention
     rows = []
     for causal in (False, True):
-        ours = median_time(lambda: att.scaled_dot_product_attention(Q, K, V, causal=causal), repeat=10)
-        theirs = median_time(lambda: sdpa(Q, K, V, is_causal=causal), repeat=10)
+        ours = median_time(lambda c=causal: att.scaled_dot_product_attention(Q, K, V, causal=c), repeat=10)
+        theirs = median_time(lambda c=causal: sdpa(Q, K, V, is_causal=c), repeat=10)
         with sdpa_kernel(SDPBackend.MATH):
-            math_path = median_time(lambda: sdpa(Q, K, V, is_causal=causal), repeat=10)
+            math_path = median_time(lambda c=causal: sdpa(Q, K, V, is_causal=c), repeat=10)
         tag = "causal" if causal else "full"
         rows += [
             (f"torch sdpa {tag} {b}x{h}x{n}x{d} (fused)", theirs, "baseline"),

@@ -171,7 +171,14 @@ def matching(calls: list[Any], variants: list[Misconception], reference: Any) ->
     indistinguishable here explains nothing."""
     if not calls or any(c.failure is not None and not isinstance(c.failure, LearnerRaised) for c in calls):
         return []
-    reference_outcomes = [_outcome(reference, c) for c in calls]
+    reference_cache: list[tuple[str, Any, Any]] = []
+
+    def reference_outcomes() -> list[tuple[str, Any, Any]]:
+        # Only when some variant reproduces the learner: replays can be costly (a million edges).
+        if not reference_cache:
+            reference_cache.extend(_outcome(reference, c) for c in calls)
+        return reference_cache
+
     found = []
     for variant in variants:
         if not any(c.name in variant.functions for c in calls):
@@ -184,6 +191,6 @@ def matching(calls: list[Any], variants: list[Misconception], reference: Any) ->
                 break
             outcomes.append(outcome)
         else:
-            if not all(_equal_outcomes(o, r) for o, r in zip(outcomes, reference_outcomes)):
+            if not all(_equal_outcomes(o, r) for o, r in zip(outcomes, reference_outcomes())):
                 found.append(variant)
     return found

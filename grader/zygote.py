@@ -41,6 +41,8 @@ def main() -> None:
             __import__(name)
         except Exception:
             pass  # the learner's import will say what is missing
+    if "torch" in sys.modules:
+        _warm_torch(sys.modules["torch"])
     try:
         import pyseccomp  # noqa: F401  (loads libseccomp now: the worker cannot look it up later)
     except Exception:
@@ -125,6 +127,20 @@ def main() -> None:
             for fd in (req_r, resp_w, out_w):
                 os.close(fd)
             send({"pid": pid})
+
+
+def _warm_torch(torch: object) -> None:
+    """Run once what torch initialises lazily, so that no forked worker pays for it again
+    (torch.broadcast_shapes alone imports sympy: 0.8 s in every fresh worker otherwise)."""
+    try:
+        t = torch  # type: ignore[assignment]
+        t.broadcast_shapes((2, 1), (1, 3))  # type: ignore[attr-defined]
+        for dtype in (t.float32, t.float64):  # type: ignore[attr-defined]
+            x = t.ones(4, 4, dtype=dtype)  # type: ignore[attr-defined]
+            ((x @ x).exp().sum(-1) / 2).amax()
+            t.linalg.svd(x)  # type: ignore[attr-defined]
+    except Exception:
+        pass
 
 
 def _kill_group(pid: int) -> None:

@@ -34,9 +34,9 @@ def scaled_dot_product_attention(
     if hidden is None:
         weights = scores.sub_(scores.amax(dim=-1, keepdim=True)).exp_()
         return weights.div_(weights.sum(dim=-1, keepdim=True)) @ V, weights
-    shape = torch.broadcast_shapes(scores.shape, hidden.shape)
-    if shape != scores.shape:
-        scores = scores.expand(shape).clone()
+    if hidden.dim() > scores.dim() or any(h not in (1, s) for h, s in zip(hidden.shape[::-1], scores.shape[::-1])):
+        # the mask adds batch dimensions the scores lack (torch.broadcast_shapes would import sympy)
+        scores = (scores + torch.zeros(hidden.shape, dtype=scores.dtype)).contiguous()
     scores.masked_fill_(hidden, float("-inf"))
     # A query that may see no key at all gets zero weights (and so a zero output), not NaN.
     no_key = hidden.all(dim=-1, keepdim=True) if mask is not None else None

@@ -80,7 +80,7 @@ def pair(result):
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
         fail(
             "scaled_dot_product_attention must return a pair (out, weights): the output (..., n, d_v) "
-            "and the attention weights (..., n, m). End with `return weights @ V, weights`.",
+            "and the attention weights (..., n, m), in that order.",
             result,
         )
     return result

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from grader.checking import expect, expect_error, points
+from grader.checking import expect, expect_error, points, visibility
 
 
 def embeddings(rng, V, d, dtype=np.float64):
@@ -162,6 +162,7 @@ def test_nearest_neighbours_leave_E_unchanged(submission, rng):
 
 
 @points(3)
+@visibility("hidden")  # it computes the analogy itself: the answer stays with the instructor
 def test_analogy_finds_the_planted_fourth_word(submission, rng):
     V, d = 60, 12
     E = embeddings(rng, V, d)
@@ -197,6 +198,7 @@ def test_analogy_finds_the_planted_fourth_word(submission, rng):
 
 
 @points(2)
+@visibility("hidden")  # it scores the analogy itself: the answer stays with the instructor
 def test_analogy_never_answers_one_of_the_three_query_words(submission, rng):
     V, d = 30, 16
     while True:  # inputs where b or c outscores every other word, as in real analogies
