@@ -91,7 +91,7 @@ def nbgrader_row(repeat: int) -> tuple[str, float, str] | None:
     if shutil.which("nbgrader") is None:
         return None
     tmp = Path(tempfile.mkdtemp())
-    subprocess.run([*GRADE, "--course", str(ROOT), "publish", str(tmp / "out"), "ex01"], check=True, capture_output=True)
+    subprocess.run([*GRADE, "--course", str(ROOT), "publish", str(tmp / "out"), "-e", "ex01", "--only", "nbgrader"], check=True, capture_output=True)
     notebooks = sorted((tmp / "out").rglob("*.ipynb"))
     source_nb = next(p for p in notebooks if "source" in p.parts)
     course = tmp / "nbcourse"

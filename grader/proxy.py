@@ -127,10 +127,13 @@ class WorkerBackend:
         self.worker.start()
 
     def reset(self) -> None:
-        """A fresh worker for the next check: nothing one check leaves running reaches another.
+        """Before the next check: nothing one check leaves running may reach another.
 
-        The next one is forked at once, so that its start overlaps the grader's own work
-        between checks."""
+        A worker that is a lone thread with no children (seen in /proc by the grader) carries
+        on; any other is replaced, the new one forked at once so that its start overlaps the
+        grader's own work between checks."""
+        if self.worker.idle_and_alone():
+            return
         self.worker.recycle()
         if self.worker.import_failure is None:
             self.worker.start()

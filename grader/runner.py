@@ -20,10 +20,9 @@ from .errors import CourseError, UsageError
 from .misconceptions import Misconception, load_misconceptions, load_module
 from .proxy import Backend, Submission, WorkerBackend, parameter_names
 from .results import CheckResult, ExerciseResult
-from .sandbox import Worker, WorkerConfig
+from .sandbox import Worker, WorkerConfig, env_for, preload_for
 
 COLLECTION_FAILED = "the checks for this exercise could not be loaded; tell your instructor:\n{error}"
-NO_TRITON_GPU = {"TRITON_INTERPRET": "1"}
 HIDDEN_POINTS_NOTE = (
     "{hidden:g} of the {total:g} points are graded by your instructor's hidden checks, which are not in "
     "this copy of the course: this run can earn at most {public:g}."
@@ -35,29 +34,11 @@ def new_seed() -> int:
 
 
 def worker_preload(exercise: Exercise) -> tuple[str, ...]:
-    pre = ["numpy"]
-    if "torch" in exercise.requires or "triton" in exercise.requires:
-        pre.append("torch")
-    if "triton" in exercise.requires:
-        pre.append("triton")
-    # Modules named in `forbidden` are imported by every worker to replace those names:
-    # importing them once in the zygote saves that per check.
-    for entry in exercise.forbidden:
-        top = entry.partition(" in ")[0].strip().split(".")[0]
-        if top not in pre and top.isidentifier():
-            pre.append(top)
-    return tuple(pre)
+    return preload_for(exercise)
 
 
 def worker_env(exercise: Exercise) -> dict[str, str]:
-    env: dict[str, str] = {}
-    if "triton" in exercise.requires and not _has_cuda():
-        env.update(NO_TRITON_GPU)
-    return env
-
-
-def _has_cuda() -> bool:
-    return os.path.exists("/dev/nvidiactl") or os.path.exists("/dev/nvidia0")
+    return env_for(exercise)
 
 
 def learner_files(exercise: Exercise, source: Path | None = None) -> list[tuple[str, Path]]:
@@ -220,6 +201,18 @@ def run_checks(
         "-p", "no:junitxml",
         # Its gc.collect() at exit costs ~0.5 s a time with torch loaded; the checks need none of it.
         "-p", "no:unraisableexception",
+        # Nor these: every plugin module imported is start-up time on `grade ex01`.
+        "-p", "no:threadexception",
+        "-p", "no:debugging",
+        "-p", "no:faulthandler",
+        "-p", "no:tmpdir",
+        "-p", "no:legacypath",
+        "-p", "no:setuponly",
+        "-p", "no:setupplan",
+        "-p", "no:python_path",
+        "-p", "no:logging",
+        # Checks say what failed through expect(); assertion rewriting would only add import time.
+        "--assert=plain",
         "--noconftest",  # a conftest.py dropped beside the checks must never run here
         "--import-mode=importlib",
         "-c", os.devnull,

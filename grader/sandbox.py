@@ -27,8 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from . import messages, wire
-from .codec import DecodeError
-from .course import Limits
+from .course import Exercise, Limits
 from .failures import (
     ImportFailed,
     LearnerRaised,
@@ -238,9 +237,36 @@ def zygote_for(preload: tuple[str, ...], env: dict[str, str] | None) -> Zygote:
     return z
 
 
-def prestart(preload: tuple[str, ...], env: dict[str, str] | None = None) -> None:
-    """Start a zygote early so its imports overlap with the grader's own start-up."""
-    zygote_for(preload, env)
+def prestart(exercise: Exercise) -> None:
+    """Start the exercise's zygote early so its imports overlap with the grader's own start-up."""
+    zygote_for(preload_for(exercise), env_for(exercise))
+
+
+def preload_for(exercise: Exercise) -> tuple[str, ...]:
+    """What the zygote imports once for this exercise's workers."""
+    pre = ["numpy"]
+    if "torch" in exercise.requires or "triton" in exercise.requires:
+        pre.append("torch")
+    if "triton" in exercise.requires:
+        pre.append("triton")
+    # Modules named in `forbidden` are imported by every worker to replace those names:
+    # importing them once in the zygote saves that per check.
+    for entry in exercise.forbidden:
+        top = entry.partition(" in ")[0].strip().split(".")[0]
+        if top not in pre and top.isidentifier():
+            pre.append(top)
+    return tuple(pre)
+
+
+def env_for(exercise: Exercise) -> dict[str, str]:
+    """Extra environment for the exercise's workers: Triton's interpreter without a GPU."""
+    if "triton" in exercise.requires and not has_cuda():
+        return {"TRITON_INTERPRET": "1"}
+    return {}
+
+
+def has_cuda() -> bool:
+    return os.path.exists("/dev/nvidiactl") or os.path.exists("/dev/nvidia0")
 
 
 @atexit.register
@@ -317,6 +343,22 @@ class Worker:
         """SIGKILL the worker's whole process group (and orphans, through the zygote)."""
         if self.pid is not None and self._zygote is not None:
             self._zygote.kill(self.pid, forget=False)
+
+    def idle_and_alone(self) -> bool:
+        """Whether the worker is a lone thread with no children: nothing of the last check runs.
+
+        Read from /proc by the grader, not reported by the worker. A worker that is not
+        alone (a thread or process left behind) is recycled before the next check."""
+        if self.pid is None or not self._imported:
+            return False
+        try:
+            tasks = os.listdir(f"/proc/{self.pid}/task")
+            if len(tasks) != 1:
+                return False
+            with open(f"/proc/{self.pid}/task/{tasks[0]}/children") as fh:
+                return not fh.read().strip()
+        except OSError:
+            return False
 
     def recycle(self) -> None:
         """End this worker; the next call starts a fresh one (the import failure is kept)."""
@@ -552,4 +594,4 @@ def _error_fields(err: Any) -> dict[str, Any]:
     }
 
 
-__all__ = ["Worker", "WorkerConfig", "DecodeError", "scrubbed_env"]
+__all__ = ["Worker", "WorkerConfig", "scrubbed_env", "prestart", "preload_for", "env_for"]

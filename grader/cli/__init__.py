@@ -15,13 +15,32 @@ import click
 from ..errors import EXIT_INTERNAL, GradeError
 
 
+# Subcommand modules, imported only when their command runs: `grade ex01` must start fast.
+LAZY_COMMANDS = {
+    "check": "check", "verify": "verify", "list": "listing", "hint": "hint", "watch": "watch",
+    "reset": "reset", "solution": "solution", "drill": "drill", "all": "grade_all",
+    "new": "new", "publish": "publish", "batch": "batch", "report": "report",
+}
+
+
 class ExerciseFirstGroup(click.Group):
-    """A group where an unknown first word means ``check WORD``."""
+    """A group where an unknown first word means ``check WORD``, with lazily imported commands."""
 
     default_command = "check"
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in LAZY_COMMANDS:
+            import importlib
+
+            module = importlib.import_module(f"{__name__}.{LAZY_COMMANDS[name]}")
+            self.add_command(module.command, name)
+        return self.commands.get(name)
+
     def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[Any, Any, list[str]]:
-        if args and args[0] not in self.commands and not args[0].startswith("-"):
+        if args and args[0] not in self.list_commands(ctx) and not args[0].startswith("-"):
             args = [self.default_command, *args]
         return super().resolve_command(ctx, args)
 
@@ -73,19 +92,10 @@ def load(ctx: click.Context) -> Any:
     return load_course(root)
 
 
-def _register() -> None:
-    from . import check, drill, grade_all, hint, listing, reset, solution, verify, watch
-
-    for module in (check, verify, listing, hint, watch, reset, solution, drill, grade_all):
-        main.add_command(module.command)
-
-    from . import batch, new, publish, report  # instructor workflows
-
-    for module in (new, publish, batch, report):
-        main.add_command(module.command)
-
-
-_register()
+def all_commands() -> dict[str, click.Command]:
+    """Every subcommand, imported (for help listings and tests)."""
+    ctx = click.Context(main)
+    return {name: cmd for name in main.list_commands(ctx) if (cmd := main.get_command(ctx, name)) is not None}
 
 
 def run() -> None:

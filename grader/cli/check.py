@@ -30,13 +30,17 @@ def command(ctx: click.Context, exercise: str, seed: int | None, as_json: bool, 
     what came back, what was expected, and the seed that replays it. Exits 0 on full
     marks and 1 otherwise.
     """
-    from ..learner import Ticker, is_own_file, open_store, record
-    from ..render import score_card
-    from ..runner import grade
+    from ..sandbox import prestart
     from . import load
 
     course = load(ctx)
     ex = course.resolve(exercise)
+    prestart(ex)  # the worker's numpy/torch import starts now, beside ours
+
+    from ..learner import Ticker, is_own_file, open_store, record
+    from ..render import score_card
+    from ..runner import grade
+
     # Opened before grading: it snapshots stubs the learner has not touched yet.
     store = open_store(course) if is_own_file(ex, source) else None
     with Ticker(f"grading {ex.id}"):
