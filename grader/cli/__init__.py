@@ -14,7 +14,6 @@ import click
 
 from ..errors import EXIT_INTERNAL, GradeError
 
-
 # Subcommand modules, imported only when their command runs: `grade ex01` must start fast.
 LAZY_COMMANDS = {
     "check": "check", "verify": "verify", "list": "listing", "hint": "hint", "watch": "watch",
