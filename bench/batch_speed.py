@@ -101,7 +101,7 @@ def main() -> None:
     make_class(big, args.learners * 4)
     seconds4, peak4 = time_batch(big, 2, work)
     print(f"\nbatch grading, ex01, {args.learners} learners  ({machine()})")
-    for jobs, seconds, peak in rows:
+    for jobs, seconds, _peak in rows:
         print(f"  grade batch --jobs {jobs}: {seconds:6.2f} s, {seconds / args.learners * 1000:6.1f} ms per submission")
     print(f"  scaling --jobs 1 -> 2: {rows[0][1] / rows[1][1]:.2f}x")
     print(f"  {args.learners * 4} learners, --jobs 2: {seconds4:6.2f} s, {seconds4 / (args.learners * 4) * 1000:6.1f} ms per submission;"
