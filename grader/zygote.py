@@ -130,11 +130,11 @@ def main() -> None:
 
 
 def _warm_torch(torch: object) -> None:
-    """Run once what torch initialises lazily, so that no forked worker pays for it again
-    (torch.broadcast_shapes alone imports sympy: 0.8 s in every fresh worker otherwise)."""
+    """Run once what torch initialises lazily (first kernels of each dtype, linalg), so that
+    no forked worker pays for it again. Not torch.broadcast_shapes: it imports sympy (0.8 s),
+    which would sit on every first grade's critical path; a worker that needs it pays once."""
     try:
         t = torch  # type: ignore[assignment]
-        t.broadcast_shapes((2, 1), (1, 3))  # type: ignore[attr-defined]
         for dtype in (t.float32, t.float64):  # type: ignore[attr-defined]
             x = t.ones(4, 4, dtype=dtype)  # type: ignore[attr-defined]
             ((x @ x).exp().sum(-1) / 2).amax()
