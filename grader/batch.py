@@ -314,6 +314,7 @@ class Summary:
     not_submitted: list[tuple[str, str]] = field(default_factory=list)
     interrupted: bool = False
     flagged: list[tuple[str, str, str, float]] = field(default_factory=list)  # exercise, a, b, ratio
+    waiting: list[tuple[str, str, str]] = field(default_factory=list)  # learner, exercise, why: not graded yet
 
 
 def default_db(out: Path | None, json_out: Path | None) -> Path:
@@ -382,6 +383,7 @@ def run_batch(
     threshold: float | None = None,
     on_planned: Callable[[int], None] | None = None,
     on_row: Callable[[Row], None] | None = None,
+    executor: Executor | None = None,
 ) -> Summary:
     """Grade everything in ``submissions`` that the gradebook lacks; returns what happened."""
     from .similarity import DEFAULT_THRESHOLD, similar_pairs
@@ -407,9 +409,14 @@ def run_batch(
                 on_row(row)
 
         try:
-            _grade_all(tasks, jobs, record)
+            if executor is None:
+                _grade_all(tasks, jobs, record)
+            else:
+                executor(tasks, record)
         except KeyboardInterrupt:
             summary.interrupted = True
+        finally:
+            summary.waiting = list(getattr(executor, "waiting", []))
         if not summary.interrupted:
             for ex in exercises:
                 rows = [r for r in book.rows(exercise=ex.id, attempt=attempt) if r.code]
@@ -418,6 +425,11 @@ def run_batch(
                 book.set_similarity(ex.id, attempt, pairs)
                 summary.flagged.extend((ex.id, a, b, ratio) for a, b, ratio in pairs)
     return summary
+
+
+# Grades tasks elsewhere (grader.dask_executor.DaskExecutor), calling record(row) as rows come back;
+# an executor may keep a `waiting` list of (learner, exercise, why) it could not grade yet.
+Executor = Callable[[list[Task], Callable[[Row], None]], None]
 
 
 def _died(task: Task) -> Row:

@@ -14,6 +14,8 @@ DONE = "{graded} graded now, {skipped} already in {db}, {errors} could not be gr
 NOT_SUBMITTED = "{n} (learner, exercise) pairs had nothing handed in, e.g. {examples}"
 FLAGGED = "near-identical code, for review ({n} pairs):"
 EXPORTED = "wrote {path}"
+WAITING_EXIT = 75  # EX_TEMPFAIL: nothing is wrong with them; run again when a GPU worker is up
+WAITING = "{n} submission(s) not graded yet, not in the gradebook (run the same command again to grade only them):"
 
 
 @click.command("batch")
@@ -26,9 +28,17 @@ EXPORTED = "wrote {path}"
 @click.option("--attempt", type=click.IntRange(1, 10_000), default=1, show_default=True,
               help="Which grading run this is: a new attempt grades everything again with new seeds.")
 @click.option("--threshold", type=click.FloatRange(0.5, 1.0), default=None, help="Similarity (0.5-1) from which pairs are flagged [default: 0.92].")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="local: a process pool on this machine. dask: a Dask cluster (pip install 'grade[dask]').")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="With --executor dask: the scheduler, tcp://HOST:PORT or a scheduler file. Default: a Dask config's "
+                   "scheduler-address, else a local cluster of --jobs processes.")
+@click.option("--dask-config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="With --executor dask: a Dask YAML config file (e.g. holding scheduler-address).")
 @click.pass_context
 def command(ctx: click.Context, submissions: Path, out: Path | None, json_out: Path | None, db: Path | None, jobs: int,
-            names: tuple[str, ...], attempt: int, threshold: float | None) -> None:
+            names: tuple[str, ...], attempt: int, threshold: float | None, executor: str, scheduler: str | None,
+            dask_config: Path | None) -> None:
     """Grade every learner in SUBMISSIONS (one folder, archive, .py or .ipynb per learner;
     any subset of the exercises) into a SQLite gradebook, one row per learner, exercise
     and attempt, with the seed, score, per-check results and reasons.
@@ -36,19 +46,32 @@ def command(ctx: click.Context, submissions: Path, out: Path | None, json_out: P
     Seeds derive from the course secret (course.yaml's secret:, or GRADE_SECRET), so every
     row can be replayed: each row's replay column is the command. Interrupted (Ctrl-C,
     crash)? Run the same command again: only what is missing is graded. Exits 0 when every
-    submission was graded, 1 when some could not be, 130 when interrupted.
+    submission was graded, 1 when some could not be, 75 (try again later) when some wait for a
+    GPU worker or for the cluster, 130 when interrupted.
+
+    --executor dask grades on a Dask cluster, one task per submission and exercise; exercises
+    that need a GPU go only to workers started with --resources GPU=1.
     """
     from ..batch import default_db, run_batch
     from ..gradebook import Gradebook
     from . import load
 
+    if executor == "local" and (scheduler or dask_config):
+        raise click.UsageError("--scheduler and --dask-config are for --executor dask")
+    runner = None
+    if executor == "dask":
+        from ..dask_executor import DaskExecutor, require_dask
+
+        require_dask()  # before anything is staged: say how to install it
+        runner = DaskExecutor(scheduler=scheduler, config=dask_config, jobs=jobs)
     course = load(ctx)
     exercises = [course.resolve(n) for n in names] if names else None
     db = db or default_db(out, json_out)
     bar_holder: list = []
 
     def planned(n: int) -> None:
-        bar = click.progressbar(length=n, label=f"grading {n} submission(s) with {jobs} job(s)", file=click.get_text_stream("stderr"), show_pos=True, show_eta=True)
+        where = f"{jobs} job(s)" if runner is None else f"Dask ({scheduler or dask_config or f'{jobs} local process(es)'})"
+        bar = click.progressbar(length=n, label=f"grading {n} submission(s) with {where}", file=click.get_text_stream("stderr"), show_pos=True, show_eta=True)
         bar.__enter__()
         bar_holder.append(bar)
 
@@ -56,7 +79,8 @@ def command(ctx: click.Context, submissions: Path, out: Path | None, json_out: P
         bar_holder[0].update(1)
 
     try:
-        summary = run_batch(course, submissions, db, exercises=exercises, jobs=jobs, attempt=attempt, threshold=threshold, on_planned=planned, on_row=row_done)
+        summary = run_batch(course, submissions, db, exercises=exercises, jobs=jobs, attempt=attempt, threshold=threshold, on_planned=planned, on_row=row_done,
+                            executor=runner)
     finally:
         if bar_holder:
             bar_holder[0].__exit__(None, None, None)
@@ -82,4 +106,8 @@ def command(ctx: click.Context, submissions: Path, out: Path | None, json_out: P
             click.echo(f"  {ex}: {a} ~ {b} ({100 * ratio:.0f}%)")
     for path in written:
         click.echo(EXPORTED.format(path=path))
-    ctx.exit(1 if summary.errors else 0)
+    if summary.waiting:
+        click.echo(click.style(WAITING.format(n=len(summary.waiting)), fg="yellow"))
+        for learner, ex, why in summary.waiting[:20]:
+            click.echo(f"  {learner}/{ex}: {why}")
+    ctx.exit(1 if summary.errors else WAITING_EXIT if summary.waiting else 0)
