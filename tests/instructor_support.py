@@ -250,7 +250,7 @@ CLASS: dict[str, tuple[str, str, str]] = {
     "hang_loop": (HANGS, "folder", "partial"),
     "hang_sleep": (SLEEPS, "folder", "partial"),
     "hostile_flood": (FLOODS, "folder", "partial"),
-    "hostile_patches_numpy": (PATCHES_NUMPY, "folder", "partial"),  # a constant passes "ignores the lengths"
+    "hostile_patches_numpy": (PATCHES_NUMPY, "folder", "zero"),  # its constant answers fail every check
     "hostile_always_equal": (ALWAYS_EQUAL, "folder", "zero"),
     "hostile_reads_reference": (READS_REFERENCE, "folder", "partial"),
     "bad_notebook": ("{not json", "broken_notebook", "error"),

@@ -142,6 +142,12 @@ def test_a_rerun_grades_nothing_twice(graded_class):
 # --- resuming, parallel safety -----------------------------------------------------------
 
 SMALL = {k: CLASS[k] for k in ("correct_01", "correct_02", "misc_raw_dot", "hang_sleep", "partial_topk", "correct_03")}
+# For the resume tests: slow submissions graded last (tasks go in learner order), so that an
+# interruption after the quick ones always finds work still queued, however fast grading is.
+RESUMABLE = {
+    **{k: CLASS[k] for k in ("correct_01", "correct_02", "misc_raw_dot")},
+    **{f"zz_slow_{i}": CLASS["hang_sleep"] for i in range(1, 4)},
+}
 
 
 def _wait_for_rows(db: Path, n: int, timeout: float = 120) -> None:
@@ -166,7 +172,7 @@ def _graded_at(db: Path) -> dict[str, str]:
 @pytest.mark.parametrize("how", ["ctrl-c", "crash"])
 def test_an_interrupted_batch_resumes_with_only_what_is_missing(tmp_path, how):
     course = make_course(tmp_path / "course")
-    make_class(tmp_path / "subs", SMALL)
+    make_class(tmp_path / "subs", RESUMABLE)
     db = tmp_path / "grades.sqlite"
     env = {k: v for k, v in os.environ.items() if k not in ("GRADE_COURSE", "GRADE_SECRET")}
     proc = subprocess.Popen(
@@ -183,16 +189,16 @@ def test_an_interrupted_batch_resumes_with_only_what_is_missing(tmp_path, how):
         os.killpg(proc.pid, signal.SIGKILL)  # the machine goes down mid-batch
         proc.communicate(timeout=60)
     first = _graded_at(db)
-    assert 2 <= len(first) < len(SMALL)
+    assert 2 <= len(first) < len(RESUMABLE)
     assert not (tmp_path / "grades.csv").exists(), "an interrupted batch must not write a partial export"
     rerun = grade_cli("batch", str(tmp_path / "subs"), "--out", str(tmp_path / "grades.csv"), "--jobs", "2", cwd=course)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    assert rerun.stdout.startswith(f"{len(SMALL) - len(first)} graded now, {len(first)} already in")
+    assert rerun.stdout.startswith(f"{len(RESUMABLE) - len(first)} graded now, {len(first)} already in")
     after = _graded_at(db)
-    assert len(after) == len(SMALL)
+    assert len(after) == len(RESUMABLE)
     assert all(after[k] == v for k, v in first.items()), "a submission was graded twice"
     with open(tmp_path / "grades.csv", newline="") as f:
-        assert len(list(csv.DictReader(f))) == len(SMALL)
+        assert len(list(csv.DictReader(f))) == len(RESUMABLE)
 
 
 KILLS_GRADER = (
