@@ -18,7 +18,7 @@ from grader.batch import derive_seed, discover, locate
 from grader.course import load_course
 from grader.similarity import normalise, similar_pairs
 
-from .instructor_support import CLASS, COPIED, CORRECT, EX, LOOPS, SECRET, make_class, make_course
+from .instructor_support import CLASS, COPIED, CORRECT, COS, EX, LOOPS, PAIR, SECRET, _module, make_class, make_course
 
 GRADE = [sys.executable, "-c", "from grader.cli import run; run()"]
 
@@ -144,9 +144,11 @@ def test_a_rerun_grades_nothing_twice(graded_class):
 SMALL = {k: CLASS[k] for k in ("correct_01", "correct_02", "misc_raw_dot", "hang_sleep", "partial_topk", "correct_03")}
 # For the resume tests: slow submissions graded last (tasks go in learner order), so that an
 # interruption after the quick ones always finds work still queued, however fast grading is.
+# Four: the pool holds up to three (one running, two queued) that can no longer be cancelled.
+SLOW = (_module(COS, PAIR, "def top_k_similar(query, E, k):\n    import time\n    time.sleep(1)\n    return [0] * k"), "folder", "partial")
 RESUMABLE = {
     **{k: CLASS[k] for k in ("correct_01", "correct_02", "misc_raw_dot")},
-    **{f"zz_slow_{i}": CLASS["hang_sleep"] for i in range(1, 4)},
+    **{f"zz_slow_{i}": SLOW for i in range(1, 5)},
 }
 
 
