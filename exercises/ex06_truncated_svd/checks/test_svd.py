@@ -6,11 +6,9 @@ relations X v = σ u and Xᵀ u = σ v, never element by element against one sig
 Every matrix is built with known singular values (distinct, with gaps) from the check's rng.
 """
 
-import ctypes
 import time
 
 import numpy as np
-import pytest
 
 from grader import inputs
 from grader.checking import expect, fail, points
@@ -19,47 +17,6 @@ SPEED_SHAPE = (1200, 1000)
 SPEED_K = 10
 SPEED_FACTOR = 3.0  # the learner's randomized_svd may take at most this many times the reference's
 SPEED_ROUNDS = 3
-
-
-# --- the grader's own BLAS -----------------------------------------------------------
-
-def _openblas():
-    """numpy's OpenBLAS (get, set) thread-count functions, or None where they cannot be found."""
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line}
-        for path in sorted(paths):
-            lib = ctypes.CDLL(path)
-            for suffix in ("64_", ""):
-                for prefix in ("scipy_openblas", "openblas"):
-                    get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-                    put = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-                    if get is not None and put is not None:
-                        return get, put
-    except OSError:
-        pass
-    return None
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _single_threaded_blas():
-    """Run these checks' own linear algebra on one BLAS thread, as the workers do.
-
-    On a busy machine a multi-threaded OpenBLAS in the grader's process slows small QRs and SVDs
-    down a hundredfold; one thread keeps the checks fast and the timing comparison fair.
-    The previous setting is restored when this module's checks are done.
-    """
-    found = _openblas()
-    if found is None:
-        yield
-        return
-    get, put = found
-    before = get()
-    put(1)
-    try:
-        yield
-    finally:
-        put(before)
 
 
 # --- inputs --------------------------------------------------------------------------

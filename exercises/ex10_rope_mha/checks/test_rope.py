@@ -3,28 +3,11 @@
 import math
 
 import numpy as np
-import pytest
 import torch
 
 from grader.checking import as_numpy, expect, fail, points
 
 F32 = {"rtol": 1e-5, "atol": 1e-5}  # float32: the angles are exact only to float32 rounding
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _quick_grader(request):
-    """Workarounds for grader slowness with torch (see the ex09/ex10 report), all in the grader's own process:
-    torch's intra-op thread pool makes tiny ops take milliseconds on a busy machine; pytest's long tracebacks
-    re-parse every source file (and print tensors) for each failed check; and at exit pytest runs
-    gc.collect() five times, about 0.5 s each once torch is loaded."""
-    torch.set_num_threads(1)
-    request.config.option.tbstyle = "native"
-    try:
-        from _pytest.unraisableexception import gc_collect_iterations_key
-
-        request.config.stash[gc_collect_iterations_key] = 0
-    except ImportError:
-        pass
 
 
 def t(a, dtype=np.float64):
