@@ -198,28 +198,13 @@ def collect_points(ex: Exercise) -> dict[tuple[str, str], tuple[float, list[str]
     Asking pytest (with the grading plugin) rather than reading ``@points`` ourselves
     counts parametrised checks as the grader does.
     """
-    import pytest
-
     from .plugin import GradingPlugin
+    from .runner import run_pytest
 
     plugin = GradingPlugin(submission=None, seed=1, reference=lambda: None, misconceptions=list, default_visibility=ex.visibility)  # type: ignore[arg-type]
-    files = [str(p) for p in ex.check_paths if p.is_file()]
-    if not files:
+    if not any(p.is_file() for p in ex.check_paths):
         return {}
-    args = [
-        *files, "--collect-only",
-        "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise",
-        "--noconftest", "--import-mode=importlib", "-c", os.devnull, "--rootdir", str(ex.directory),
-    ]
-    previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    try:
-        code = pytest.main(args, plugins=[plugin])
-    finally:
-        if previous is None:
-            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-        else:
-            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+    code = run_pytest(ex, plugin, ["--collect-only"])
     if plugin.collection_errors or code not in (0, 5):
         error = plugin.collection_errors[0].strip()[-800:] if plugin.collection_errors else f"pytest exited with status {code}"
         raise CourseError(ex.directory / EXERCISE_FILE, CHECKS_BROKEN.format(id=ex.id, error=error))

@@ -158,6 +158,37 @@ def _reference_process(exercise: Exercise, params: dict[str, list[str]]) -> Subm
     return Submission(WorkerBackend(worker, "reference"), exercise.entry_points, {}, params)
 
 
+# pytest, lean: only the plugins grading needs. Every plugin module imported is start-up time
+# on `grade ex01`, and some cost more: unraisableexception's gc.collect() at exit takes ~0.5 s
+# with torch loaded. Checks say what failed through expect(), so no assertion rewriting; and a
+# conftest.py dropped beside the checks must never run in the grader's process.
+PYTEST_ARGS = (
+    "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:terminal", "-p", "no:pastebin",
+    "-p", "no:nose", "-p", "no:doctest", "-p", "no:junitxml", "-p", "no:unraisableexception",
+    "-p", "no:threadexception", "-p", "no:debugging", "-p", "no:faulthandler", "-p", "no:tmpdir",
+    "-p", "no:legacypath", "-p", "no:setuponly", "-p", "no:setupplan", "-p", "no:python_path",
+    "-p", "no:logging", "--assert=plain", "--noconftest", "--import-mode=importlib", "-c", os.devnull,
+    "-W", "ignore::pytest.PytestAssertRewriteWarning",
+)
+
+
+def run_pytest(exercise: Exercise, plugin: Any, extra: list[str] | tuple[str, ...] = ()) -> int:
+    """Run the exercise's check files in this process with ``plugin``; pytest's exit code."""
+    import pytest
+
+    checks = [str(p) for p in exercise.check_paths if p.is_file()]
+    args = [*checks, *PYTEST_ARGS, "--rootdir", str(exercise.directory), *extra]
+    previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        return pytest.main(args, plugins=[plugin])
+    finally:
+        if previous is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+
+
 def run_checks(
     exercise: Exercise,
     backend: Backend,
@@ -167,9 +198,7 @@ def run_checks(
     only: list[str] | None = None,
     prefer_misconception: str | None = None,
 ) -> ExerciseResult:
-    import pytest  # imported here: the worker is already starting
-
-    from .plugin import GradingPlugin
+    from .plugin import GradingPlugin  # imports pytest: by now the worker is already starting
 
     params = {}
     for path in (exercise.reference_path, exercise.learner_paths[0]):
@@ -187,52 +216,14 @@ def run_checks(
         exercise_dir=exercise.directory,
         reference_process=lambda: _reference_process(exercise, params),
     )
-    checks = [str(p) for p in exercise.check_paths if p.is_file()]
-    if not checks:  # a published exercise whose checks all stay with the instructor: never let pytest collect "."
+    if not any(p.is_file() for p in exercise.check_paths):
+        # a published exercise whose checks all stay with the instructor: never let pytest collect "."
         return ExerciseResult(exercise=exercise.id, title=exercise.title, seed=seed, max_score=float(exercise.points))
-    args = [
-        *checks,
-        "-p", "no:cacheprovider",
-        "-p", "no:stepwise",
-        "-p", "no:terminal",
-        "-p", "no:pastebin",
-        "-p", "no:nose",
-        "-p", "no:doctest",
-        "-p", "no:junitxml",
-        # Its gc.collect() at exit costs ~0.5 s a time with torch loaded; the checks need none of it.
-        "-p", "no:unraisableexception",
-        # Nor these: every plugin module imported is start-up time on `grade ex01`.
-        "-p", "no:threadexception",
-        "-p", "no:debugging",
-        "-p", "no:faulthandler",
-        "-p", "no:tmpdir",
-        "-p", "no:legacypath",
-        "-p", "no:setuponly",
-        "-p", "no:setupplan",
-        "-p", "no:python_path",
-        "-p", "no:logging",
-        # Checks say what failed through expect(); assertion rewriting would only add import time.
-        "--assert=plain",
-        "--noconftest",  # a conftest.py dropped beside the checks must never run here
-        "--import-mode=importlib",
-        "-c", os.devnull,
-        "--rootdir", str(exercise.directory),
-        "-W", "ignore::pytest.PytestAssertRewriteWarning",
-    ]
-    if only:
-        args += ["-k", " or ".join(only)]
+    extra = ["-k", " or ".join(only)] if only else []
     if "torch" in sys.modules:
         # One thread in the trusted process too: a pool fighting the worker for 2 cores is slower.
         sys.modules["torch"].set_num_threads(1)
-    previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    try:
-        code = pytest.main(args, plugins=[plugin])
-    finally:
-        if previous is None:
-            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-        else:
-            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+    code = run_pytest(exercise, plugin, extra)
     result = ExerciseResult(exercise=exercise.id, title=exercise.title, seed=seed, max_score=float(exercise.points))
     result.checks = list(plugin.results.values())
     if plugin.collection_errors or (code not in (0, 1) and not result.checks):
