@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -71,7 +72,7 @@ def command(ctx: click.Context, submissions: Path, out: Path | None, json_out: P
 
     def planned(n: int) -> None:
         where = f"{jobs} job(s)" if runner is None else f"Dask ({scheduler or dask_config or f'{jobs} local process(es)'})"
-        bar = click.progressbar(length=n, label=f"grading {n} submission(s) with {where}", file=click.get_text_stream("stderr"), show_pos=True, show_eta=True)
+        bar = click.progressbar(length=n, label=f"grading {n} submission(s) with {where}", file=sys.stderr, show_pos=True, show_eta=True)
         bar.__enter__()
         bar_holder.append(bar)
 

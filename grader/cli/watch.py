@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
 from typing import Any
@@ -83,7 +84,7 @@ def _grade_and_draw(course: Any, ex: Any, store: Any, *, seed: int | None, faile
     from ..render import score_card
     from ..runner import grade
 
-    tty = click.get_text_stream("stdout").isatty()
+    tty = sys.stdout.isatty()
     if tty:
         click.clear()
     else:
