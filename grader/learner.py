@@ -121,6 +121,11 @@ class Ticker:
         self._thread: threading.Thread | None = None
         self._fd = -1
         self._drawn = False
+        self.detail = ""  # "check 5 of 26", set from the grading thread through update()
+
+    def update(self, done: int, total: int, name: str) -> None:
+        """Progress from the grader: which check is running."""
+        self.detail = f"check {done} of {total}: {name[:40]}"
 
     def __enter__(self) -> Ticker:
         if self.enabled:
@@ -137,7 +142,8 @@ class Ticker:
         if self._stop.wait(self.delay):
             return
         while not self._stop.is_set():
-            self._write(f"\r{self.label} … {time.monotonic() - started:.0f} s (Ctrl-C stops) ")
+            detail = f" · {self.detail}" if self.detail else ""
+            self._write(f"\r{self.label}{detail} … {time.monotonic() - started:.0f} s (Ctrl-C stops) \033[K")
             self._drawn = True
             self._stop.wait(self.interval)
 

@@ -54,7 +54,10 @@ class GradingPlugin:
         prefer_misconception: str | None = None,
         exercise_dir: Any = None,
         reference_process: Callable[[], Submission] | None = None,
+        progress: Callable[[int, int, str], None] | None = None,
     ) -> None:
+        self._progress = progress
+        self._done = 0
         self._prefer = prefer_misconception
         self._exercise_dir = exercise_dir
         self._reference_process = reference_process
@@ -136,6 +139,9 @@ class GradingPlugin:
             reset()
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        if self._progress is not None:
+            self._done += 1
+            self._progress(self._done, len(self.results), check_name(item))
         self._submission.calls = []
         expect_module._active[:] = [self._submission]
         self._started[item.nodeid] = time.perf_counter()

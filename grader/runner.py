@@ -96,6 +96,7 @@ def grade(
     label: str | None = None,
     only: list[str] | None = None,
     prefer_misconception: str | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> ExerciseResult:
     """Grade the learner's files (or ``source``, or a ready ``backend``) for ``exercise``."""
     started = time.perf_counter()
@@ -110,7 +111,9 @@ def grade(
         forbidden = static_forbidden(exercise, files)
         file_label = file_label or str(files[0][1])
     try:
-        result = run_checks(exercise, backend, seed=seed, forbidden=forbidden, only=only, prefer_misconception=prefer_misconception)
+        result = run_checks(
+            exercise, backend, seed=seed, forbidden=forbidden, only=only, prefer_misconception=prefer_misconception, progress=progress
+        )
     finally:
         backend.close()
     worker_layers = getattr(getattr(backend, "worker", None), "layers", None)
@@ -197,6 +200,7 @@ def run_checks(
     forbidden: dict[str, list[str]] | None = None,
     only: list[str] | None = None,
     prefer_misconception: str | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> ExerciseResult:
     from .plugin import GradingPlugin  # imports pytest: by now the worker is already starting
 
@@ -215,6 +219,7 @@ def run_checks(
         prefer_misconception=prefer_misconception,
         exercise_dir=exercise.directory,
         reference_process=lambda: _reference_process(exercise, params),
+        progress=progress,
     )
     if not any(p.is_file() for p in exercise.check_paths):
         # a published exercise whose checks all stay with the instructor: never let pytest collect "."

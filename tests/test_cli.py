@@ -116,3 +116,16 @@ def test_every_command_has_help():
         result = runner.invoke(main, [name, "--help"])
         assert result.exit_code == 0, name
         assert command.help and len(command.help.strip()) > 20, f"{name} has no real help text"
+
+
+def test_long_gradings_report_progress_check_by_check(course_dir):
+    """What `grade exNN` shows on a terminal during a long grading (the Triton exercise)."""
+    from grader.course import load_course
+    from grader.runner import grade as grade_exercise
+
+    seen: list[tuple[int, int, str]] = []
+    ex = load_course(course_dir).resolve("ex01")
+    result = grade_exercise(ex, seed=3, progress=lambda i, n, name: seen.append((i, n, name)))
+    assert [i for i, _, _ in seen] == list(range(1, len(result.checks) + 1))
+    assert {n for _, n, _ in seen} == {len(result.checks)}
+    assert [name for _, _, name in seen] == [c.name for c in result.checks]

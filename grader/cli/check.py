@@ -43,8 +43,8 @@ def command(ctx: click.Context, exercise: str, seed: int | None, as_json: bool, 
 
     # Opened before grading: it snapshots stubs the learner has not touched yet.
     store = open_store(course) if is_own_file(ex, source) else None
-    with Ticker(f"grading {ex.id}"):
-        result = grade(ex, seed=seed, source=source)
+    with Ticker(f"grading {ex.id}") as ticker:
+        result = grade(ex, seed=seed, source=source, progress=ticker.update)
     if gradescope:
         gradescope.write_text(json.dumps(result.to_gradescope(), indent=2))
     if as_json:
