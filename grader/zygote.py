@@ -114,6 +114,9 @@ def main() -> None:
                 sock.close()
                 os.close(wake_r)
                 os.close(wake_w)
+                # Only its own three pipes: descriptors of other workers spawned in the same
+                # batch of requests (the reference's, say) must not reach learner code.
+                _close_all_but((req_r, resp_w, out_w))
                 signal.set_wakeup_fd(-1)
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 os.setpgid(0, 0)
@@ -127,6 +130,16 @@ def main() -> None:
             for fd in (req_r, resp_w, out_w):
                 os.close(fd)
             send({"pid": pid})
+
+
+def _close_all_but(keep: tuple[int, ...]) -> None:
+    for entry in os.listdir("/proc/self/fd"):
+        fd = int(entry)
+        if fd > 2 and fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 def _warm_torch(torch: object) -> None:
