@@ -31,6 +31,11 @@ def score_card(result: ExerciseResult, *, show_passed: bool = True) -> str:
         lines.append(click.style(f"graded {result.file} in {result.seconds:.2f} s", dim=True))
     for note in result.notes:
         lines.append(click.style("! " + note, fg="yellow"))
+    off = {layer: state for layer, state in result.isolation.items() if state.startswith("off")}
+    if off:
+        # Never silent: the learner's code ran with fewer walls than this machine could give.
+        said = "; ".join(f"{layer} {state}" for layer, state in off.items())
+        lines.append(click.style(f"isolation: {said}", dim=True))
     lines.append("")
     width = max((len(c.name) for c in result.checks), default=10)
     for c in result.checks:

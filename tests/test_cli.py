@@ -129,3 +129,22 @@ def test_long_gradings_report_progress_check_by_check(course_dir):
     assert [i for i, _, _ in seen] == list(range(1, len(result.checks) + 1))
     assert {n for _, n, _ in seen} == {len(result.checks)}
     assert [name for _, _, name in seen] == [c.name for c in result.checks]
+
+
+def test_isolation_layers_are_reported_and_a_missing_one_is_named(course_dir):
+    data = json.loads(grade(course_dir, "ex01", "--json").output)
+    layers = data["isolation"]
+    assert set(layers) == {"network namespace", "landlock", "privileges", "seccomp"}
+    assert all(v.startswith("on") or v.startswith("off: ") or v.startswith("not needed") for v in layers.values()), layers
+
+    from grader.render import score_card
+    from grader.results import ExerciseResult
+
+    result = ExerciseResult("ex01", "Cosine similarity", 1, 20.0, isolation={"landlock": "on (ABI 7)", "seccomp": "off: pyseccomp unavailable"})
+    assert "isolation: seccomp off: pyseccomp unavailable" in click_unstyle(score_card(result))
+
+
+def click_unstyle(text: str) -> str:
+    import click
+
+    return click.unstyle(text)
