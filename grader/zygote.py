@@ -14,6 +14,7 @@ import importlib.util
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import sys
@@ -59,6 +60,7 @@ def main() -> None:
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *a: None)
     live: set[int] = set()
+    scratch_of: dict[int, str] = {}
     buffer = b""
     sweep_due = False
 
@@ -75,6 +77,8 @@ def main() -> None:
                 return
             if pid in live:
                 live.discard(pid)
+                # The grader removes it too; this covers a grader that died without doing so.
+                shutil.rmtree(scratch_of.pop(pid, ""), ignore_errors=True)
                 send({"exit": pid, "status": status})
 
     while True:
@@ -90,12 +94,14 @@ def main() -> None:
         if sock not in ready:
             continue
         data, fds, _, _ = socket.recv_fds(sock, 1 << 20, 8)
-        if not data:
+        if not data:  # the grader is gone: so are we, and everything we made
             for pid in live:
                 try:
                     os.killpg(pid, signal.SIGKILL)
                 except OSError:
                     pass
+            for path in (*scratch_of.values(), os.getcwd()):
+                shutil.rmtree(path, ignore_errors=True)
             return
         buffer += data
         while b"\n" in buffer:
@@ -127,6 +133,7 @@ def main() -> None:
             except OSError:
                 pass
             live.add(pid)
+            scratch_of[pid] = spec["scratch"]
             for fd in (req_r, resp_w, out_w):
                 os.close(fd)
             send({"pid": pid})

@@ -6,6 +6,7 @@ subcommand is taken as an exercise name.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -97,9 +98,28 @@ def all_commands() -> dict[str, click.Command]:
     return {name: cmd for name in main.list_commands(ctx) if (cmd := main.get_command(ctx, name)) is not None}
 
 
+# Set by a command whose work is all done and saved when it returns (`grade ex07`): the
+# console entry point may then leave without the interpreter's teardown, which with numpy
+# and pytest loaded costs ~0.1 s, a fifth of a grading.
+FAST_EXIT: list[bool] = []
+
+
+def _fast_exit(code: int) -> None:
+    from ..sandbox import shutdown_now
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    shutdown_now()
+    os._exit(code)
+
+
 def run() -> None:
     try:
         main(prog_name="grade")
+    except SystemExit as exc:
+        if FAST_EXIT:
+            _fast_exit(exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1))
+        raise
     except GradeError as exc:  # raised outside a command's invoke
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
