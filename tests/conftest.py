@@ -16,3 +16,13 @@ def course():
     from grader.course import load_course
 
     return load_course(ROOT)
+
+
+def one_exercise_course(root: Path, title: str = "Mini") -> Path:
+    """A copy of the course holding only ex01 (and its solution), to grade or break freely."""
+    import shutil
+
+    for part in ("exercises", "solutions"):
+        shutil.copytree(ROOT / part / "ex01_cosine_similarity", root / part / "ex01_cosine_similarity")
+    (root / "course.yaml").write_text(f"title: {title}\nexercises:\n  - ex01_cosine_similarity\n")
+    return root

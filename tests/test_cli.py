@@ -11,15 +11,12 @@ from click.testing import CliRunner
 
 from grader.cli import all_commands, main
 
-from .conftest import ROOT
+from .conftest import ROOT, one_exercise_course
 
 
 @pytest.fixture
 def course_dir(tmp_path: Path) -> Path:
-    shutil.copytree(ROOT / "exercises/ex01_cosine_similarity", tmp_path / "exercises/ex01_cosine_similarity")
-    shutil.copytree(ROOT / "solutions/ex01_cosine_similarity", tmp_path / "solutions/ex01_cosine_similarity")
-    (tmp_path / "course.yaml").write_text("title: Mini course\nexercises:\n  - ex01_cosine_similarity\n")
-    return tmp_path
+    return one_exercise_course(tmp_path, "Mini course")
 
 
 def grade(course_dir: Path, *args: str):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,16 +9,13 @@ import pytest
 from grader.course import find_course_root, load_course
 from grader.errors import CourseError, UsageError
 
-from .conftest import ROOT
+from .conftest import one_exercise_course
 
 
 @pytest.fixture
 def mini(tmp_path: Path) -> Path:
     """A one-exercise copy of the course to break in different ways."""
-    shutil.copytree(ROOT / "exercises/ex01_cosine_similarity", tmp_path / "exercises/ex01_cosine_similarity")
-    shutil.copytree(ROOT / "solutions/ex01_cosine_similarity", tmp_path / "solutions/ex01_cosine_similarity")
-    (tmp_path / "course.yaml").write_text("title: Mini\nexercises:\n  - ex01_cosine_similarity\n")
-    return tmp_path
+    return one_exercise_course(tmp_path)
 
 
 def exercise_yaml(root: Path) -> Path:

@@ -112,16 +112,13 @@ def test_two(rng):
 
 def test_a_hook_wrapper_in_a_conftest_cannot_turn_failures_into_passes(tmp_path):
     """A conftest.py dropped beside the checks is never loaded by the grader."""
-    import shutil
 
     from grader.course import load_course
     from grader.runner import grade
 
-    from .conftest import ROOT
+    from .conftest import one_exercise_course
 
-    shutil.copytree(ROOT / "exercises/ex01_cosine_similarity", tmp_path / "exercises/ex01_cosine_similarity")
-    shutil.copytree(ROOT / "solutions/ex01_cosine_similarity", tmp_path / "solutions/ex01_cosine_similarity")
-    (tmp_path / "course.yaml").write_text("title: t\nexercises: [ex01_cosine_similarity]\n")
+    one_exercise_course(tmp_path, "t")
     (tmp_path / "exercises/ex01_cosine_similarity/checks/conftest.py").write_text(
         "import pytest\n"
         "@pytest.hookimpl(wrapper=True)\n"
