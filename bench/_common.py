@@ -36,6 +36,20 @@ def median_time(fn: Callable[[], Any], repeat: int = 5, warmup: int = 1) -> floa
     return statistics.median(times)
 
 
+def median_times(candidates: dict[str, Callable[[], Any]], rounds: int = 25, warmup: int = 2) -> dict[str, float]:
+    """Median seconds of each candidate, run in turn within each round (so load hits all alike)."""
+    for fn in candidates.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in candidates}
+    for _ in range(rounds):
+        for name, fn in candidates.items():
+            t = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
 def run_command(cmd: list[str], repeat: int = 5, warmup: int = 1, env: dict[str, str] | None = None, cwd: Path | None = None) -> float:
     full_env = {**os.environ, **(env or {})}
 
