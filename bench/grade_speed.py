@@ -7,11 +7,14 @@ Measured in one run on this machine (medians of --repeat runs):
   re-grade      a second grading in the same process, as `grade watch` does (warm zygote)
   nbgrader      `nbgrader autograde` of the same exercise and checks (the notebook that
                 `grade publish` writes), when nbgrader is installed (pip install '.[bench]')
+  otter-grader  `otter run` and `otter check` of the same exercise, checks ported case for
+                case (bench/_otter.py), when otter is installed in its own environment:
+                python -m venv /tmp/otter-venv && /tmp/otter-venv/bin/pip install 'otter-grader[grading]==7.0.0'
 
 Targets (issue 8): grade ex01 <= 0.5 s and >= 8x faster than nbgrader's single-learner
-autograde; first torch grade within 1.3x of the import-torch floor; re-grades < 0.5 s.
+autograde (and otter-grader, which the issue puts at 9.5 s); first torch grade within 1.3x of the import-torch floor; re-grades < 0.5 s.
 
-Run: python bench/grade_speed.py [--repeat N] [--no-nbgrader]
+Run: python bench/grade_speed.py [--repeat N] [--no-nbgrader] [--no-otter]
 """
 
 from __future__ import annotations
@@ -119,6 +122,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--no-nbgrader", action="store_true")
+    parser.add_argument("--no-otter", action="store_true")
     args = parser.parse_args()
     floor_rows = floors(args.repeat)
     table(floor_rows, "floors")
@@ -137,8 +141,21 @@ def main() -> None:
             print(f"\n  nbgrader / grade ex01 (reference) = {nb[1] / fig['reference']:.1f}x (target >= 8x)")
         else:
             print("\n  nbgrader not installed: pip install '.[bench]' for the baseline")
+    if not args.no_otter:
+        from _otter import otter_rows
+
+        try:
+            otter = otter_rows(args.repeat)
+        except (subprocess.CalledProcessError, RuntimeError) as exc:
+            otter = None
+            print(f"\n  otter-grader baseline failed: {exc}")
+        if otter:
+            table(otter, "incumbent")
+            for name, seconds, _ in otter:
+                print(f"\n  {name.split(' ex01')[0]} / grade ex01 (reference) = {seconds / fig['reference']:.1f}x")
+        else:
+            print("\n  otter-grader not found: see bench/_otter.py for its own environment")
     sys.stdout.flush()
-    time.sleep(0)
 
 
 if __name__ == "__main__":

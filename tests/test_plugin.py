@@ -85,6 +85,18 @@ def test_points_visibility_and_outcomes_are_collected(pytester):
     assert teardown.status == "error" and teardown.score == 0
 
 
+def test_instructor_detail_points_into_the_check_or_gives_the_whole_traceback(pytester):
+    plugin = run(pytester, CHECKS)
+    res = {r.test_id: r for r in plugin.results.values()}
+    # The learner's mistake: where in the check file, without pytest's or the grader's frames.
+    broken = res["test_broken_function_fails_with_the_reason"].detail
+    assert "test_checks.py:" in broken and "in test_broken_function_fails_with_the_reason" in broken
+    assert "/_pytest/" not in broken and "/pluggy/" not in broken and "/grader/" not in broken
+    # The check itself broke (its fixture raised): the whole traceback, the instructor's to fix.
+    setup = res["test_setup_error_is_an_error_not_a_pass"].detail
+    assert setup.startswith("Traceback") and "in exploding" in setup and "RuntimeError: fixture blew up" in setup
+
+
 def test_check_names_read_as_behaviour(pytester):
     plugin = run(pytester, CHECKS)
     names = [r.name for r in plugin.results.values()]
