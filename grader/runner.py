@@ -163,14 +163,17 @@ def _reference_process(exercise: Exercise, params: dict[str, list[str]]) -> Subm
 
 # pytest, lean: only the plugins grading needs. Every plugin module imported is start-up time
 # on `grade ex01`, and some cost more: unraisableexception's gc.collect() at exit takes ~0.5 s
-# with torch loaded. Checks say what failed through expect(), so no assertion rewriting; and a
-# conftest.py dropped beside the checks must never run in the grader's process.
+# with torch loaded; capture redirects the process's fds around every phase of every check
+# (~7 ms of a 55 ms grading), though checks are the course's code and print nothing (the
+# learner's output is caught in the worker). Checks say what failed through expect(), so no
+# assertion rewriting; and a conftest.py dropped beside the checks must never run in the
+# grader's process.
 PYTEST_ARGS = (
     "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:terminal", "-p", "no:pastebin",
     "-p", "no:nose", "-p", "no:doctest", "-p", "no:junitxml", "-p", "no:unraisableexception",
     "-p", "no:threadexception", "-p", "no:debugging", "-p", "no:faulthandler", "-p", "no:tmpdir",
     "-p", "no:legacypath", "-p", "no:setuponly", "-p", "no:setupplan", "-p", "no:python_path",
-    "-p", "no:logging", "--assert=plain", "--noconftest", "--import-mode=importlib", "-c", os.devnull,
+    "-p", "no:logging", "-p", "no:capture", "--assert=plain", "--noconftest", "--import-mode=importlib", "-c", os.devnull,
     "-W", "ignore::pytest.PytestAssertRewriteWarning",
 )
 

@@ -8,10 +8,12 @@ keywords, builtins and imported modules are kept: they are the substance). Funct
 identical to the stub (``raise NotImplementedError``) are dropped first: untouched stubs are
 alike for everyone.
 
-Pairs are compared with the standard library: a Jaccard filter over token 5-grams finds
-candidates quickly, and ``difflib.SequenceMatcher`` (the ratio of matching tokens) confirms.
-For a class of a few hundred that is well under a second per exercise; a MinHash index
-(``datasketch``) would only pay off for tens of thousands.
+Pairs are compared with the standard library: submissions identical once normalised are
+compared once, as a group; a Jaccard filter over token 5-grams and difflib's cheap upper
+bounds (``real_quick_ratio``, ``quick_ratio``) drop pairs that cannot reach the threshold;
+``difflib.SequenceMatcher`` (the ratio of matching tokens) confirms the rest. For a class of
+a few hundred that is well under a second per exercise; a MinHash index (``datasketch``)
+would only pay off for tens of thousands.
 """
 
 from __future__ import annotations
@@ -113,18 +115,28 @@ def similar_pairs(
         tokens = normalise(reference)
         if len(tokens) >= MIN_TOKENS:
             items[REFERENCE] = tokens
-    shingles = {k: _shingles(v) for k, v in items.items()}
-    names = sorted(items)
-    out = []
-    for i, a in enumerate(names):
-        for b in names[i + 1 :]:
-            sa, sb = shingles[a], shingles[b]
+    # Submissions identical once normalised are one comparison: a class hands in many (the
+    # correct answer to a short exercise is often the same code), and pairs are quadratic.
+    alike: dict[tuple[str, ...], list[str]] = {}
+    for name in sorted(items):
+        alike.setdefault(tuple(items[name]), []).append(name)
+    groups = list(alike.values())
+    out = [(a, b, 1.0) for group in groups for i, a in enumerate(group) for b in group[i + 1 :]]
+    shingles = [_shingles(items[g[0]]) for g in groups]
+    matcher = difflib.SequenceMatcher(None, autojunk=False)
+    for j, later in enumerate(groups):
+        matcher.set_seq2(items[later[0]])  # difflib indexes the second sequence once for all firsts
+        for i, earlier in enumerate(groups[:j]):
+            sa, sb = shingles[i], shingles[j]
             if len(sa & sb) / len(sa | sb) < PREFILTER:
                 continue
-            ratio = difflib.SequenceMatcher(None, items[a], items[b], autojunk=False).ratio()
+            matcher.set_seq1(items[earlier[0]])
+            if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
+                continue  # both bound ratio() from above
+            ratio = matcher.ratio()
             if ratio >= threshold:
-                first, second = (b, a) if a == REFERENCE else (a, b)
-                out.append((first, second, round(ratio, 4)))
+                out += [(a, b, round(ratio, 4)) if a < b else (b, a, round(ratio, 4)) for a in earlier for b in later]
+    out = [(b, a, r) if a == REFERENCE else (a, b, r) for a, b, r in out]
     return sorted(out, key=lambda t: (-t[2], t[0], t[1]))
 
 

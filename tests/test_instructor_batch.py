@@ -16,9 +16,22 @@ import pytest
 
 from grader.batch import derive_seed, discover, locate
 from grader.course import load_course
-from grader.similarity import normalise, similar_pairs
+from grader.similarity import REFERENCE, normalise, similar_pairs
 
-from .instructor_support import CLASS, COPIED, CORRECT, COS, EX, LOOPS, PAIR, SECRET, _module, make_class, make_course
+from .instructor_support import (
+    CLASS,
+    COPIED,
+    CORRECT,
+    COS,
+    EX,
+    LOOPS,
+    PAIR,
+    ROOT,
+    SECRET,
+    _module,
+    make_class,
+    make_course,
+)
 
 GRADE = [sys.executable, "-c", "from grader.cli import run; run()"]
 
@@ -248,6 +261,33 @@ def test_files_are_found_by_name_path_or_notebook(tmp_path):
     assert locate(ex, learners["correct_05"], sole_exercise=True).main.suffix == ".ipynb"
     assert locate(ex, learners["lone_file"], sole_exercise=True).main.name == "lone_file.py"
     assert locate(ex, learners["nothing_relevant"], sole_exercise=True) is None
+
+
+def test_similar_pairs_agree_with_comparing_every_pair_by_hand():
+    import difflib
+
+    from grader.similarity import MIN_TOKENS, PREFILTER, _shingles
+
+    # Many identical submissions (one comparison stands for a group) beside distinct ones.
+    codes = {name: code for name, (code, how, _) in CLASS.items() if code and how != "broken_notebook"}
+    codes |= {f"dup_{i:02d}": CORRECT for i in range(12)} | {f"loop_{i:02d}": LOOPS for i in range(5)}
+    reference = (ROOT / "solutions" / EX / "cosine.py").read_text()
+    threshold = 0.8
+    tokens = {k: normalise(v) for k, v in {**codes, REFERENCE: reference}.items()}
+    names = sorted(k for k, t in tokens.items() if len(t) >= MIN_TOKENS)
+    by_hand = set()
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            sa, sb = _shingles(tokens[a]), _shingles(tokens[b])
+            if len(sa & sb) / len(sa | sb) < PREFILTER:
+                continue  # the documented candidate filter
+            ratio = difflib.SequenceMatcher(None, tokens[a], tokens[b], autojunk=False).ratio()
+            if ratio >= threshold:
+                by_hand.add((b, a) if a == REFERENCE else (a, b))
+    found = similar_pairs(codes, threshold=threshold, reference=reference)
+    assert {(a, b) for a, b, _ in found} == by_hand
+    assert len(by_hand) > 12 * 11 // 2  # the duplicates and more
+    assert all(r == 1.0 for a, b, r in found if a.startswith("dup_") and b.startswith("dup_"))
 
 
 def test_normalisation_ignores_names_comments_and_docstrings():
