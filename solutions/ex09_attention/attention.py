@@ -66,6 +66,8 @@ def _attention_output(Q: torch.Tensor, K: torch.Tensor, V: torch.Tensor, causal:
     """
     n, d_k = Q.shape[-2:]
     m = K.shape[-2]
+    if n == 0 or m == 0:
+        return scaled_dot_product_attention(Q, K, V, causal=causal)[0]  # nothing to tile
     scale = 1.0 / math.sqrt(d_k)
     Kt = K.transpose(-2, -1)
     batch = 1  # the number of (n, m) score matrices once the leading dimensions broadcast
