@@ -15,9 +15,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Time what a learner's Python does by default: cache bytecode. A shell that sets
-# PYTHONDONTWRITEBYTECODE (this project's machines do) makes every run recompile the grader's
-# modules, ~70 ms of `grade ex01` here; every command timed, baselines included, runs without it.
+# Time what a learner's Python does by default: cache bytecode. Where none was ever written
+# (this project's machines set PYTHONDONTWRITEBYTECODE), every run recompiles the grader's
+# modules, ~70 ms of `grade ex01`; every command timed, baselines included, runs without it,
+# and the warm-up run writes the cache.
 BYTECODE_NOTE = "bytecode cached" if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is None else (
     "bytecode cached (PYTHONDONTWRITEBYTECODE dropped)"
 )

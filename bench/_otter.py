@@ -7,7 +7,9 @@ grade's `reference` fixture). The submission is our reference solution as a plai
 Before timing, a reference run must score 20/20 and the stub less, so the figure is of a grader
 that really grades.
 
-otter lives in its own virtual environment (its pins clash with the project's):
+`pip install -e '.[bench]'` installs otter-grader[grading] beside nbgrader (a fresh environment
+resolves both). Where that environment is shared with other tools, otter's pins can move theirs
+(here: wrapt < 2, docutils 0.22 against awscli's docutils <= 0.19); a separate one avoids that:
     python -m venv /tmp/otter-venv && /tmp/otter-venv/bin/pip install 'otter-grader[grading]==7.0.0'
 The `grading` extra brings ipykernel: `otter run` executes even a .py submission in a Jupyter kernel.
 Found through $OTTER, then `otter` on PATH, then /tmp/otter-venv/bin/otter.

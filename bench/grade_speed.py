@@ -8,8 +8,8 @@ Measured in one run on this machine (medians of --repeat runs):
   nbgrader      `nbgrader autograde` of the same exercise and checks (the notebook that
                 `grade publish` writes), when nbgrader is installed (pip install '.[bench]')
   otter-grader  `otter run` and `otter check` of the same exercise, checks ported case for
-                case (bench/_otter.py), when otter is installed in its own environment:
-                python -m venv /tmp/otter-venv && /tmp/otter-venv/bin/pip install 'otter-grader[grading]==7.0.0'
+                case (bench/_otter.py), when otter is installed (the bench extra, or its own
+                environment: see bench/_otter.py)
 
 Targets (issue 8): grade ex01 <= 0.5 s and >= 8x faster than nbgrader's single-learner
 autograde (and otter-grader, which the issue puts at 9.5 s); first torch grade within 1.3x of the import-torch floor; re-grades < 0.5 s.
@@ -25,7 +25,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from _common import ROOT, median_time, run_command, table
