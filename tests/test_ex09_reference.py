@@ -140,3 +140,18 @@ def test_multi_head_attention_matches_torch_multihead_attention(ref, dtype, lead
     got = ref.multi_head_attention(X, *W, n_heads, causal=causal)
     assert got.dtype == dtype
     torch.testing.assert_close(got, expected.reshape(X.shape), **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("tile_bytes", [1, 700, 1 << 22])  # one row a block, ragged blocks, one block
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("q_lead,kv_lead,n,m", [((2, 3), (2, 3), 13, 13), ((2, 1), (1, 3), 9, 11), ((), (), 12, 5)])
+def test_attention_by_blocks_of_queries_matches_torch(ref, monkeypatch, dtype, tile_bytes, causal, q_lead, kv_lead, n, m):
+    # What multi_head_attention runs: the output without the weights, a block of query rows at a time.
+    monkeypatch.setattr(ref, "_TILE_BYTES", tile_bytes)
+    gen = torch.Generator().manual_seed(7)
+    Q, K, V = qkv(gen, q_lead, kv_lead, n, m, 8, 6, dtype)
+    got = ref._attention_output(Q, K, V, causal=causal)
+    assert got.dtype == dtype
+    torch.testing.assert_close(got, F.scaled_dot_product_attention(Q, K, V, is_causal=causal), **TOL[dtype])
+    torch.testing.assert_close(got, ref.scaled_dot_product_attention(Q, K, V, causal=causal)[0], **TOL[dtype])
