@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from _common import ROOT, median_time, run_command, table
@@ -117,6 +118,28 @@ def nbgrader_row(repeat: int) -> tuple[str, float, str] | None:
     return ("nbgrader autograde ex01 (one learner)", seconds, "incumbent")
 
 
+def _one(row: tuple[str, float, str] | None) -> list[tuple[str, float, str]] | None:
+    return [row] if row else None
+
+
+def incumbent(
+    name: str, measure: Callable[[], list[tuple[str, float, str]] | None], ours: float, target: str | None, missing: str
+) -> None:
+    """Time an incumbent (None: not installed) and print its ratio to `grade ex01`."""
+    try:
+        rows = measure()
+    except (subprocess.CalledProcessError, StopIteration, RuntimeError) as exc:
+        print(f"\n  {name} baseline failed: {exc}")
+        return
+    if not rows:
+        print(f"\n  {name} not installed: {missing}")
+        return
+    table(rows, "incumbent")
+    for label, seconds, _ in rows:
+        goal = f" (target >= {target})" if target else ""
+        print(f"\n  {label.split(' ex01')[0]} / grade ex01 (reference) = {seconds / ours:.1f}x{goal}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=7)
@@ -130,30 +153,13 @@ def main() -> None:
     torch_floor = floor_rows[1][1]
     print(f"\n  first torch grade / import torch = {fig['torch'] / torch_floor:.2f} (target <= 1.3)")
     if not args.no_nbgrader:
-        try:
-            nb = nbgrader_row(args.repeat)
-        except (subprocess.CalledProcessError, StopIteration) as exc:
-            nb = None
-            print(f"\n  nbgrader baseline failed: {exc}")
-        if nb:
-            table([nb], "incumbent")
-            print(f"\n  nbgrader / grade ex01 (reference) = {nb[1] / fig['reference']:.1f}x (target >= 8x)")
-        else:
-            print("\n  nbgrader not installed: pip install '.[bench]' for the baseline")
+        incumbent("nbgrader", lambda: _one(nbgrader_row(args.repeat)), fig["reference"], "8x",
+                  "pip install '.[bench]' for the baseline")
     if not args.no_otter:
         from _otter import otter_rows
 
-        try:
-            otter = otter_rows(args.repeat)
-        except (subprocess.CalledProcessError, RuntimeError) as exc:
-            otter = None
-            print(f"\n  otter-grader baseline failed: {exc}")
-        if otter:
-            table(otter, "incumbent")
-            for name, seconds, _ in otter:
-                print(f"\n  {name.split(' ex01')[0]} / grade ex01 (reference) = {seconds / fig['reference']:.1f}x")
-        else:
-            print("\n  otter-grader not found: see bench/_otter.py for its own environment")
+        incumbent("otter-grader", lambda: otter_rows(args.repeat), fig["reference"], None,
+                  "pip install '.[bench]', or see bench/_otter.py for its own environment")
     sys.stdout.flush()
 
 
