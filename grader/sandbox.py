@@ -501,6 +501,9 @@ class Worker:
     def _receive(self, call: str, wall_limit: float, cpu_limit: float | None = None) -> tuple[dict[str, Any], bytes, list[bytes]]:
         deadline = time.monotonic() + wall_limit
         cpu_start = self._cpu_seconds() if cpu_limit is not None else 0.0
+        # /proc is read once a poll interval, not on every read: a reply arrives in pieces,
+        # and a limit of seconds needs no finer look (RLIMIT_CPU is the backstop).
+        next_cpu_check = [time.monotonic() + _POLL_SECONDS]
         limits = self.config.limits
         buf = bytearray()
 
@@ -515,8 +518,10 @@ class Worker:
                 now = time.monotonic()
                 if now > deadline:
                     raise stop(messages.WALL_LIMIT.format(call=call, limit=wall_limit))
-                if cpu_limit is not None and self._cpu_seconds() - cpu_start > cpu_limit:
-                    raise stop(messages.CPU_LIMIT.format(call=call, limit=cpu_limit))
+                if cpu_limit is not None and now >= next_cpu_check[0]:
+                    next_cpu_check[0] = now + _POLL_SECONDS
+                    if self._cpu_seconds() - cpu_start > cpu_limit:
+                        raise stop(messages.CPU_LIMIT.format(call=call, limit=cpu_limit))
                 watch = [self.resp_r] if self.drain.fd is None else [self.resp_r, self.drain.fd]
                 ready, _, _ = select.select(watch, [], [], min(_POLL_SECONDS, deadline - now))
                 if self.drain.fd is not None and self.drain.fd in ready:
