@@ -127,12 +127,10 @@ class GradingPlugin:
 
     # -- hooks -----------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
-        # pytest formats a traceback for every failure, which nothing here prints: "long" (the
-        # default with the terminal plugin off) re-reads sources and prints every argument
-        # (seconds per failure), "native" still reads the source of ~20 pytest frames (~1 ms
-        # each failure, more on a cold start). "value" keeps only the message; the instructor's
-        # detail is formatted from the exception itself, below, where it helps.
-        config.option.tbstyle = "value"
+        # With the terminal plugin off, tbstyle defaults to "long", which re-reads sources and
+        # prints every argument (arrays, tensors): seconds per failure. A check file that does
+        # not load gets a native traceback (the instructor's to read); see below for checks.
+        config.option.tbstyle = "native"
         config.addinivalue_line("markers", "points(n): how many points the check is worth")
         config.addinivalue_line("markers", "visibility(level): visible, hidden, after_due_date, after_published")
 
@@ -152,6 +150,12 @@ class GradingPlugin:
                 status="failed",
                 visibility=vis.args[0] if vis and vis.args else self.default_visibility,
             )
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # A failing check still gets a formatted traceback that nothing prints: "native" reads
+        # the source of ~20 pytest frames (~1 ms a failure, more on a cold start). "value"
+        # keeps only the message; the instructor's detail is taken from the exception itself.
+        session.config.option.tbstyle = "value"
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         for item in items:

@@ -97,6 +97,13 @@ def test_instructor_detail_points_into_the_check_or_gives_the_whole_traceback(py
     assert setup.startswith("Traceback") and "in exploding" in setup and "RuntimeError: fixture blew up" in setup
 
 
+def test_a_check_file_that_does_not_load_keeps_its_traceback(pytester):
+    plugin = run(pytester, "import numpy as np\nimport no_such_module_for_checks\n\ndef test_x(submission):\n    pass\n")
+    assert not plugin.results
+    (error,) = plugin.collection_errors
+    assert "Traceback" in error and "test_checks.py:2" in error and "no_such_module_for_checks" in error
+
+
 def test_check_names_read_as_behaviour(pytester):
     plugin = run(pytester, CHECKS)
     names = [r.name for r in plugin.results.values()]
