@@ -35,7 +35,8 @@ PRINTED = "your code printed:\n{text}"
 LOOKS_LIKE = "This looks like a known mistake ({name}): {feedback}"
 
 
-_OWN_FRAMES = (f"{os.sep}_pytest{os.sep}", f"{os.sep}pluggy{os.sep}", os.path.dirname(__file__) + os.sep)
+_RUNNER_DIRS = (f"{os.sep}_pytest{os.sep}", f"{os.sep}pluggy{os.sep}")
+_GRADER_DIR = os.path.dirname(__file__) + os.sep
 
 
 def _where(exc: BaseException) -> str:
@@ -45,7 +46,8 @@ def _where(exc: BaseException) -> str:
     frames = [
         f"{frame.f_code.co_filename}:{lineno} in {frame.f_code.co_name}"
         for frame, lineno in traceback.walk_tb(exc.__traceback__)
-        if not frame.f_code.co_filename.startswith(_OWN_FRAMES[2]) and not any(o in frame.f_code.co_filename for o in _OWN_FRAMES[:2])
+        if not frame.f_code.co_filename.startswith(_GRADER_DIR)
+        and not any(d in frame.f_code.co_filename for d in _RUNNER_DIRS)
     ]
     return "\n".join([*frames[-3:], type(exc).__name__])
 

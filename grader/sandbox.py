@@ -503,7 +503,7 @@ class Worker:
         cpu_start = self._cpu_seconds() if cpu_limit is not None else 0.0
         # /proc is read once a poll interval, not on every read: a reply arrives in pieces,
         # and a limit of seconds needs no finer look (RLIMIT_CPU is the backstop).
-        next_cpu_check = [time.monotonic() + _POLL_SECONDS]
+        next_cpu_check = time.monotonic() + _POLL_SECONDS
         limits = self.config.limits
         buf = bytearray()
 
@@ -512,14 +512,15 @@ class Worker:
             return WorkerStopped(reason, output=self.drain.take())
 
         def read_exact(n: int) -> bytes:
+            nonlocal next_cpu_check
             while len(buf) < n:
                 if self.drain.flooded:
                     raise stop(messages.OUTPUT_FLOOD.format(call=call, limit=limits.output_kb))
                 now = time.monotonic()
                 if now > deadline:
                     raise stop(messages.WALL_LIMIT.format(call=call, limit=wall_limit))
-                if cpu_limit is not None and now >= next_cpu_check[0]:
-                    next_cpu_check[0] = now + _POLL_SECONDS
+                if cpu_limit is not None and now >= next_cpu_check:
+                    next_cpu_check = now + _POLL_SECONDS
                     if self._cpu_seconds() - cpu_start > cpu_limit:
                         raise stop(messages.CPU_LIMIT.format(call=call, limit=cpu_limit))
                 watch = [self.resp_r] if self.drain.fd is None else [self.resp_r, self.drain.fd]
