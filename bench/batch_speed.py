@@ -35,7 +35,7 @@ REFERENCE = (ROOT / "solutions/ex01_cosine_similarity/cosine.py").read_text()
 def variants() -> list[str]:
     """Learner files: the reference, and each misconception spliced into it."""
     sys.path.insert(0, str(ROOT))
-    from grader.misconceptions import load_misconceptions
+    from grader.checking.misconceptions import load_misconceptions
 
     out = [REFERENCE]
     for m in load_misconceptions(ROOT / "solutions/ex01_cosine_similarity/misconceptions.py"):

@@ -73,7 +73,7 @@ import json, sys, time
 sys.path.insert(0, {str(ROOT)!r})
 from pathlib import Path
 from grader.course import load_course
-from grader.runner import grade
+from grader.grading.runner import grade
 course = load_course(Path({str(ROOT)!r}))
 out = {{}}
 for name, sol in (("ex01", "ex01_cosine_similarity"), ("ex09", "ex09_attention")):

@@ -1,7 +1,10 @@
 """grade: auto-graded exercises for linear algebra in machine learning.
 
-Kept tiny on purpose: the worker process imports ``grader.worker`` and must not pay
-for anything the trusted side needs.
+Kept tiny on purpose: every command imports it first. The folders say what each part is
+for (docs/ARCHITECTURE.md is the map): ``cli`` parses and prints; ``course`` reads the
+course; ``checking`` is what check authors import; ``grading`` runs one grading;
+``sandbox`` is the trust boundary (``sandbox/inside`` runs in the worker, loaded by path);
+``learner`` and ``instructor`` hold what their commands do.
 """
 
 import os as _os

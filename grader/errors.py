@@ -1,6 +1,6 @@
 """Errors the grader raises about its own inputs (course files, usage).
 
-Learner-code failures live in ``grader.proxy``; these are for the instructor's tree.
+Learner-code failures live in ``grader.sandbox.failures``; these are for the instructor's tree.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ import textwrap
 from pathlib import Path
 
 from grader.course import Exercise, Limits, load_course
-from grader.results import ExerciseResult
-from grader.runner import grade
+from grader.grading.results import ExerciseResult
+from grader.grading.runner import grade
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = (ROOT / "solutions/ex01_cosine_similarity/cosine.py").read_text()

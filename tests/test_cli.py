@@ -118,7 +118,7 @@ def test_every_command_has_help():
 def test_long_gradings_report_progress_check_by_check(course_dir):
     """What `grade exNN` shows on a terminal during a long grading (the Triton exercise)."""
     from grader.course import load_course
-    from grader.runner import grade as grade_exercise
+    from grader.grading.runner import grade as grade_exercise
 
     seen: list[tuple[int, int, str]] = []
     ex = load_course(course_dir).resolve("ex01")
@@ -134,8 +134,8 @@ def test_isolation_layers_are_reported_and_a_missing_one_is_named(course_dir):
     assert set(layers) == {"network namespace", "landlock", "privileges", "seccomp"}
     assert all(v.startswith("on") or v.startswith("off: ") or v.startswith("not needed") for v in layers.values()), layers
 
-    from grader.render import score_card
-    from grader.results import ExerciseResult
+    from grader.grading.card import score_card
+    from grader.grading.results import ExerciseResult
 
     result = ExerciseResult("ex01", "Cosine similarity", 1, 20.0, isolation={"landlock": "on (ABI 7)", "seccomp": "off: pyseccomp unavailable"})
     assert "isolation: seccomp off: pyseccomp unavailable" in click_unstyle(score_card(result))

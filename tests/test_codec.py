@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader import wire
-from grader.codec import DecodeError, Unsupported, decode, encode
+from grader.sandbox import wire
+from grader.sandbox.codec import DecodeError, Unsupported, decode, encode
 
 
 def roundtrip(value):

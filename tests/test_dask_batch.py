@@ -21,9 +21,10 @@ from typing import Any
 
 import pytest
 
-from grader.batch import Task, run_batch
 from grader.course import load_course
-from grader.dask_executor import (
+from grader.errors import UsageError
+from grader.instructor.batch import Task, run_batch
+from grader.instructor.dask_executor import (
     INSTALL,
     DaskExecutor,
     ExerciseBundle,
@@ -32,8 +33,7 @@ from grader.dask_executor import (
     needs_gpu,
     require_dask,
 )
-from grader.errors import UsageError
-from grader.gradebook import Gradebook, Row
+from grader.instructor.gradebook import Gradebook, Row
 
 from .instructor_support import CLASS, make_class, make_course
 
@@ -198,7 +198,7 @@ def test_triton_goes_to_gpu_workers_only_when_the_cluster_has_one(setup):
 
 def test_a_worker_without_the_course_or_the_staged_files_grades_from_what_was_shipped(setup, tmp_path, monkeypatch):
     """No shared storage: the task carries the learner's files and the exercise's tree."""
-    from grader import dask_executor
+    from grader.instructor import dask_executor
 
     with Gradebook(setup["base"] / "local.sqlite") as b:
         row = next(r for r in b.rows() if r.learner == "misc_raw_dot")

@@ -9,7 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-from grader.misconceptions import load_module  # noqa: E402
+from grader.checking.misconceptions import load_module  # noqa: E402
 
 from .conftest import ROOT  # noqa: E402
 

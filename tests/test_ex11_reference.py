@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.misconceptions import load_module
+from grader.checking.misconceptions import load_module
 
 from .conftest import ROOT
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grader.course import load_course
-from grader.verify import verify_exercise
+from grader.instructor.verify import verify_exercise
 
 from .conftest import ROOT
 

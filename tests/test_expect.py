@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from grader.checking import CheckFailure, expect
-from grader.inputs import orthonormal
+from grader.checking.inputs import orthonormal
 
 
 def message(fn) -> str:

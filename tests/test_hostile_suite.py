@@ -53,7 +53,7 @@ def site_pth_files() -> set[str]:
 
 def leftover_workers() -> list[str]:
     """Live (non-zombie) processes whose parent is one of this process's zygotes."""
-    from grader import sandbox
+    from grader.sandbox import trusted as sandbox
 
     zygotes = {z.proc.pid for z in sandbox._ZYGOTES.values()}
     for _ in range(50):
@@ -85,7 +85,7 @@ def test_hostile_submission_is_contained(path, tmp_path):
     sentinel = tmp_path / "sentinel.txt"
     sentinel.write_text("intact")
     body = path.read_text().replace("{ROOT}", str(ROOT)).replace("{SENTINEL}", str(sentinel))
-    guarded = (ROOT / "exercises/ex01_cosine_similarity", ROOT / "solutions/ex01_cosine_similarity", ROOT / "grader/expect.py")
+    guarded = (ROOT / "exercises/ex01_cosine_similarity", ROOT / "solutions/ex01_cosine_similarity", ROOT / "grader/checking/expect.py")
     before = tree_digest(*guarded)
     pth_before = site_pth_files()
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import derive_seed, discover, locate
 from grader.course import load_course
-from grader.similarity import REFERENCE, normalise, similar_pairs
+from grader.instructor.batch import derive_seed, discover, locate
+from grader.instructor.similarity import REFERENCE, normalise, similar_pairs
 
 from .instructor_support import (
     CLASS,
@@ -266,7 +266,7 @@ def test_files_are_found_by_name_path_or_notebook(tmp_path):
 def test_similar_pairs_agree_with_comparing_every_pair_by_hand():
     import difflib
 
-    from grader.similarity import MIN_TOKENS, PREFILTER, _shingles
+    from grader.instructor.similarity import MIN_TOKENS, PREFILTER, _shingles
 
     # Many identical submissions (one comparison stands for a group) beside distinct ones.
     codes = {name: code for name, (code, how, _) in CLASS.items() if code and how != "broken_notebook"}

@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from grader.course import load_course
-from grader.results import CheckResult, ExerciseResult
-from grader.verify import _unstable, verify_exercise
+from grader.grading.results import CheckResult, ExerciseResult
+from grader.instructor.verify import _unstable, verify_exercise
 
 from .instructor_support import EX, make_course
 

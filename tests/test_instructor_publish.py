@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from grader.checking.misconceptions import load_misconceptions
 from grader.course import load_course
-from grader.misconceptions import load_misconceptions
-from grader.publish import find_leaks, keep_only, plan_exercise, reference_fingerprints
+from grader.instructor.publish import find_leaks, keep_only, plan_exercise, reference_fingerprints
 
 from .instructor_support import CLASS, EX, ROOT, SECRET, make_course, notebook
 
@@ -45,7 +45,7 @@ def _hidden_check_names(course_root: Path) -> list[str]:
 def test_the_learner_bundle_has_no_reference_and_no_hidden_check(published):
     bundle = published["out"] / "learner"
     assert not (bundle / "solutions").exists()
-    assert not list(bundle.rglob("misconceptions.py"))[1:]  # only grader/misconceptions.py (the library)
+    assert not list(bundle.rglob("misconceptions.py"))[1:]  # only grader/checking/misconceptions.py (the library)
     text = "\n".join(p.read_text(errors="replace") for p in bundle.rglob("*") if p.is_file() and "grader" not in p.relative_to(bundle).parts[:1])
     hidden = _hidden_check_names(published["course"])
     assert hidden, "ex01 has checks that need the reference"
@@ -66,7 +66,7 @@ def test_the_bundle_loads_and_says_how_many_points_the_instructor_grades(publish
     bundle = published["out"] / "learner"
     ex = load_course(bundle).resolve("ex01")
     assert ex.points == 20 and ex.hidden_points == 15
-    assert (bundle / "pyproject.toml").is_file() and (bundle / "grader" / "runner.py").is_file()
+    assert (bundle / "pyproject.toml").is_file() and (bundle / "grader" / "grading" / "runner.py").is_file()
     assert "15" in published["run"].stdout and "compares with the reference" in published["run"].stdout
 
 
@@ -150,7 +150,7 @@ def test_the_gradescope_zip_has_what_gradescope_runs(published):
         names = set(zf.namelist())
         setup = zf.read("setup.sh").decode()
         assert zf.getinfo("run_autograder").external_attr >> 16 & 0o111
-    assert {"setup.sh", "run_autograder", "course.yaml", f"solutions/{EX}/cosine.py", "grader/runner.py", "pyproject.toml"} <= names
+    assert {"setup.sh", "run_autograder", "course.yaml", f"solutions/{EX}/cosine.py", "grader/grading/runner.py", "pyproject.toml"} <= names
     assert "pip install -q -e ." in setup
     assert SECRET not in zipfile.ZipFile(published["out"] / "gradescope" / f"{EX}.zip").read("course.yaml").decode()
 

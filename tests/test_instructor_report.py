@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.gradebook import Gradebook, Row
+from grader.instructor.gradebook import Gradebook, Row
 
 GRADE = [sys.executable, "-c", "from grader.cli import run; run()"]
 CHECKS = [("cosine of two vectors", 2), ("zero vector gives zero", 2), ("pairwise matches", 4), ("top k order", 2)]

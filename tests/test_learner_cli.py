@@ -23,8 +23,8 @@ from click.testing import CliRunner, Result
 from grader.cli import all_commands, main
 from grader.cli import watch as watch_cli
 from grader.course import load_course
-from grader.progress import Store, course_key
-from grader.stubs import looks_like_stub
+from grader.learner.pristine import looks_like_stub
+from grader.learner.store import Store, course_key
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = "ex01_cosine_similarity"
@@ -124,7 +124,7 @@ def test_grading_is_recorded_and_listed(course_dir: Path) -> None:
 
 
 def test_grading_another_file_is_not_progress(course_dir: Path) -> None:
-    from grader.learner import is_own_file
+    from grader.learner.history import is_own_file
 
     ex = load_course(course_dir).resolve("ex01")
     assert is_own_file(ex, None)
@@ -373,8 +373,8 @@ def test_drill_history_when_empty(course_dir: Path) -> None:
 
 
 def test_drill_picks_unseen_first_and_reproducibly(tmp_path: Path) -> None:
-    from grader.drills import choose
-    from grader.progress import ExerciseProgress
+    from grader.learner.drills import choose
+    from grader.learner.store import ExerciseProgress
 
     root = make_course(tmp_path / "course")
     names = [FOLDER]
@@ -486,7 +486,7 @@ def test_watch_end_to_end_survives_a_syntax_error_and_stops_on_ctrl_c(course_dir
 
 
 def test_file_watcher_debounces_and_ignores_rewrites_of_the_same_content(tmp_path: Path) -> None:
-    from grader.watching import FileWatcher
+    from grader.learner.watching import FileWatcher
 
     path = tmp_path / "f.py"
     path.write_text("a = 1\n")
@@ -520,7 +520,7 @@ def test_ctrl_c_during_grading_is_not_swallowed() -> None:
 
 
 def test_the_ticker_shows_elapsed_time_past_pytest_capture(capfd: pytest.CaptureFixture[str]) -> None:
-    from grader.learner import Ticker
+    from grader.learner.history import Ticker
 
     with Ticker("grading ex07", delay=0.0, interval=0.05, force=True):
         time.sleep(0.3)
@@ -560,7 +560,7 @@ def test_start_up_imports_nothing_heavy() -> None:
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_in_a_git_checkout_the_newest_committed_stub_wins(tmp_path: Path) -> None:
-    from grader.stubs import ORIGIN_GIT, pristine_stub
+    from grader.learner.pristine import ORIGIN_GIT, pristine_stub
 
     root = make_course(tmp_path / "course")
     git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
@@ -576,7 +576,7 @@ def test_in_a_git_checkout_the_newest_committed_stub_wins(tmp_path: Path) -> Non
 
 
 def test_a_stub_rebuilt_from_the_reference_gives_no_answer_away() -> None:
-    from grader.stubs import rebuild_stub
+    from grader.learner.pristine import rebuild_stub
 
     reference = REFERENCE + "\n\ndef _helper(x):\n    return x * 2  # part of the answer\n"
     rebuilt = rebuild_stub(reference, ENTRY_POINTS, drop_helpers=True)

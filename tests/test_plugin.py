@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.plugin import GradingPlugin
-from grader.proxy import LocalBackend, Submission
+from grader.checking.plugin import GradingPlugin
+from grader.checking.proxy import LocalBackend, Submission
 
 
 class Learner:
@@ -133,7 +133,7 @@ def test_a_hook_wrapper_in_a_conftest_cannot_turn_failures_into_passes(tmp_path)
     """A conftest.py dropped beside the checks is never loaded by the grader."""
 
     from grader.course import load_course
-    from grader.runner import grade
+    from grader.grading.runner import grade
 
     from .conftest import one_exercise_course
 
@@ -152,7 +152,7 @@ def test_a_hook_wrapper_in_a_conftest_cannot_turn_failures_into_passes(tmp_path)
 
 
 def test_misconception_is_named_when_outputs_match(pytester):
-    from grader.misconceptions import Misconception
+    from grader.checking.misconceptions import Misconception
 
     halve = Misconception("halved", "you halved instead of doubling")
     halve(lambda x: x / 2).__name__  # noqa: B018

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from ..errors import EXIT_INTERNAL, GradeError
+from grader.errors import EXIT_INTERNAL, GradeError
 
 # Subcommand modules, imported only when their command runs: `grade ex01` must start fast.
 LAZY_COMMANDS = {
@@ -78,14 +78,14 @@ def main(ctx: click.Context, course_dir: Path | None) -> None:
     ctx.ensure_object(dict)
     ctx.obj["course_dir"] = course_dir
     if ctx.invoked_subcommand is None:
-        from .listing import default
+        from grader.cli.listing import default
 
         default(ctx)
 
 
 def load(ctx: click.Context) -> Any:
     """The course for this invocation (found like git finds a repository)."""
-    from ..course import find_course_root, load_course
+    from grader.course import find_course_root, load_course
 
     course_dir = ctx.find_root().obj.get("course_dir")
     root = find_course_root(course_dir)
@@ -105,7 +105,7 @@ FAST_EXIT: list[bool] = []
 
 
 def _fast_exit(code: int) -> None:
-    from ..sandbox import shutdown_now
+    from grader.sandbox import shutdown_now
 
     sys.stdout.flush()
     sys.stderr.flush()

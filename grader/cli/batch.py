@@ -53,15 +53,15 @@ def command(ctx: click.Context, submissions: Path, out: Path | None, json_out: P
     --executor dask grades on a Dask cluster, one task per submission and exercise; exercises
     that need a GPU go only to workers started with --resources GPU=1.
     """
-    from ..batch import default_db, run_batch
-    from ..gradebook import Gradebook
-    from . import load
+    from grader.cli import load
+    from grader.instructor.batch import default_db, run_batch
+    from grader.instructor.gradebook import Gradebook
 
     if executor == "local" and (scheduler or dask_config):
         raise click.UsageError("--scheduler and --dask-config are for --executor dask")
     runner = None
     if executor == "dask":
-        from ..dask_executor import DaskExecutor, require_dask
+        from grader.instructor.dask_executor import DaskExecutor, require_dask
 
         require_dask()  # before anything is staged: say how to install it
         runner = DaskExecutor(scheduler=scheduler, config=dask_config, jobs=jobs)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import EXIT_FULL_MARKS, EXIT_NOT_FULL
+from grader.errors import EXIT_FULL_MARKS, EXIT_NOT_FULL
 
 
 @click.command("check")
@@ -30,16 +30,16 @@ def command(ctx: click.Context, exercise: str, seed: int | None, as_json: bool, 
     what came back, what was expected, and the seed that replays it. Exits 0 on full
     marks and 1 otherwise.
     """
-    from ..sandbox import prestart
-    from . import load
+    from grader.cli import load
+    from grader.sandbox import prestart
 
     course = load(ctx)
     ex = course.resolve(exercise)
     prestart(ex)  # the worker's numpy/torch import starts now, beside ours
 
-    from ..learner import Ticker, is_own_file, open_store, record
-    from ..render import score_card
-    from ..runner import grade
+    from grader.grading.card import score_card
+    from grader.grading.runner import grade
+    from grader.learner.history import Ticker, is_own_file, open_store, record
 
     # Opened before grading: it snapshots stubs the learner has not touched yet.
     store = open_store(course) if is_own_file(ex, source) else None
@@ -52,7 +52,7 @@ def command(ctx: click.Context, exercise: str, seed: int | None, as_json: bool, 
     else:
         click.echo(score_card(result, show_passed=not failed_only))
     record(store, course, result, via="check")
-    from . import FAST_EXIT
+    from grader.cli import FAST_EXIT
 
     FAST_EXIT.append(True)  # graded, printed and recorded: nothing left for the teardown
     ctx.exit(EXIT_FULL_MARKS if result.full_marks else EXIT_NOT_FULL)

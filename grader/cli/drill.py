@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ..course import DIFFICULTIES
+from grader.course import DIFFICULTIES
 
 STARTED = "Drill #{id} · {n} problem(s) · {minutes:g} minutes · deadline {deadline}"
 SEED_LINE = "Picked with seed {seed}: grade drill --seed {seed} picks the same again."
@@ -90,9 +90,9 @@ def command(
     terminal the drill stays in the foreground with a countdown and is graded when time is
     up; Enter hands in early. Your course work and progress are never touched.
     """
-    from ..errors import UsageError
-    from ..learner import open_store
-    from . import load
+    from grader.cli import load
+    from grader.errors import UsageError
+    from grader.learner.history import open_store
 
     modes = [flag for flag, on in (("--submit", submit), ("--abandon", abandon), ("--history", history)) if on]
     if len(modes) > 1:
@@ -152,8 +152,8 @@ def command(
 
 
 def _start(course: Any, store: Any, *, topics: tuple[str, ...], difficulties: tuple[str, ...], minutes: float | None, count: int, seed: int | None, workspace: Path | None) -> Any:
-    from ..drills import choose, lay_out, workspace_for
-    from ..errors import UsageError
+    from grader.errors import UsageError
+    from grader.learner.drills import choose, lay_out, workspace_for
 
     seed = random.SystemRandom().randrange(1, 2**31 - 1) if seed is None else seed
     pick = choose(course, store.all_progress(), store.drilled(), topics=topics, difficulties=difficulties, count=count, seed=seed)
@@ -205,7 +205,7 @@ def _wait(deadline: float, *, interactive: bool) -> str:
 
 
 def _last_save(course: Any, drill: Any) -> float:
-    from ..drills import last_save
+    from grader.learner.drills import last_save
 
     saved = last_save(drill, course) or drill.started
     return min(max(saved, drill.started), time.time())
@@ -213,11 +213,11 @@ def _last_save(course: Any, drill: Any) -> float:
 
 def _grade_drill(course: Any, store: Any, drill: Any, *, finished: float | None = None) -> int:
     """Grade every problem of ``drill`` from its workspace, record it, and say how it went."""
-    from ..drills import personal_bests
-    from ..errors import GradeError
-    from ..learner import Ticker
-    from ..render import score_card
-    from ..runner import grade
+    from grader.errors import GradeError
+    from grader.grading.card import score_card
+    from grader.grading.runner import grade
+    from grader.learner.drills import personal_bests
+    from grader.learner.history import Ticker
 
     by_id = {ex.id: ex for ex in course.exercises}
     before = personal_bests(store.drills())
@@ -260,7 +260,7 @@ def _grade_drill(course: Any, store: Any, drill: Any, *, finished: float | None 
 
 def _drill_card(card: str, result: Any) -> str:
     """The score card without its course-work advice (replay with grade exNN, hints, next)."""
-    from ..render import ALL_DONE, REPLAY, STUCK
+    from grader.grading.card import ALL_DONE, REPLAY, STUCK
 
     advice = {
         click.unstyle(text)
@@ -273,7 +273,7 @@ def _drill_card(card: str, result: Any) -> str:
 
 
 def _history(course: Any, store: Any) -> None:
-    from ..drills import personal_bests
+    from grader.learner.drills import personal_bests
 
     drills = store.drills()
     if not drills:

@@ -28,10 +28,10 @@ def command(ctx: click.Context, seed: int | None, as_json: bool) -> None:
     """Grade every exercise of the course in order, showing progress as it goes, then a
     summary table. Exits 0 only if every exercise earns full marks.
     """
-    from ..errors import GradeError
-    from ..learner import Ticker, open_store, record
-    from ..runner import grade
-    from . import load
+    from grader.cli import load
+    from grader.errors import GradeError
+    from grader.grading.runner import grade
+    from grader.learner.history import Ticker, open_store, record
 
     course = load(ctx)
     store = open_store(course)

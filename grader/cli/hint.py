@@ -22,9 +22,9 @@ def command(ctx: click.Context, exercise: str, show_all: bool) -> None:
 
     Each hint is remembered: the next run shows the next one, and --all shows those taken.
     """
-    from ..learner import open_store
-    from ..progress import StoreUnavailable
-    from . import load
+    from grader.cli import load
+    from grader.learner.history import open_store
+    from grader.learner.store import StoreUnavailable
 
     course = load(ctx)
     ex = course.resolve(exercise)

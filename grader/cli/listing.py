@@ -92,8 +92,8 @@ def command(ctx: click.Context, as_json: bool) -> None:
     """Show the course at a glance, in teaching order: each exercise's title, difficulty,
     topics, best score, attempts, hints taken, whether it is solved, and what to do next.
     """
-    from ..learner import next_exercise, open_store
-    from . import load
+    from grader.cli import load
+    from grader.learner.history import next_exercise, open_store
 
     course = load(ctx)
     store = open_store(course)  # also snapshots the stubs of untouched exercises
@@ -115,7 +115,7 @@ def command(ctx: click.Context, as_json: bool) -> None:
 
 def default(ctx: click.Context) -> None:
     """``grade`` with no argument: the list, or the help when there is no course here."""
-    from ..errors import UsageError
+    from grader.errors import UsageError
 
     try:
         ctx.invoke(command)

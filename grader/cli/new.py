@@ -25,8 +25,8 @@ def command(ctx: click.Context, exercise_id: str, title: str, topics: tuple[str,
 
     The scaffold verifies as it is, so each edit can be re-verified at once.
     """
-    from ..scaffold import create
-    from . import load
+    from grader.cli import load
+    from grader.instructor.scaffold import create
 
     course = load(ctx)
     made = create(course, exercise_id, title=title, topics=topics or ("TODO",), difficulty=difficulty, module=module, entry=entry)

@@ -32,8 +32,8 @@ def command(ctx: click.Context, out: Path, names: tuple[str, ...], products: tup
     A check ships to learners when it is visible and does not use the reference;
     the others' points are announced on the learner's score card.
     """
-    from ..publish import PRODUCTS, publish
-    from . import load
+    from grader.cli import load
+    from grader.instructor.publish import PRODUCTS, publish
 
     course = load(ctx)
     exercises = [course.resolve(n) for n in names] if names else None

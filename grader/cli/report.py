@@ -17,7 +17,7 @@ def command(grades: Path, html_out: Path) -> None:
     per check, the misconceptions matched most often, the slowest submissions, what could
     not be graded and the near-identical pairs.
     """
-    from ..report import write_report
+    from grader.instructor.report import write_report
 
     n = write_report(grades, html_out)
     click.echo(f"wrote {html_out} ({n} plots); open it in a browser")

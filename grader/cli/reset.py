@@ -29,11 +29,11 @@ def command(ctx: click.Context, exercise: str) -> None:
     printed, with the command that brings it back. Your progress (best score, hints)
     is kept.
     """
-    from ..errors import UsageError
-    from ..learner import open_store
-    from ..progress import state_dir
-    from ..stubs import pristine_stub, write_text_atomic
-    from . import load
+    from grader.cli import load
+    from grader.errors import UsageError
+    from grader.learner.history import open_store
+    from grader.learner.pristine import pristine_stub, write_text_atomic
+    from grader.learner.store import state_dir
 
     course = load(ctx)
     ex = course.resolve(exercise)

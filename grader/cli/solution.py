@@ -30,8 +30,8 @@ def command(ctx: click.Context, exercise: str, give_up: bool) -> None:
     """
     import time
 
-    from ..learner import open_store
-    from . import load
+    from grader.cli import load
+    from grader.learner.history import open_store
 
     course = load(ctx)
     ex = course.resolve(exercise)

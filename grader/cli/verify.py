@@ -22,8 +22,8 @@ def command(ctx: click.Context, exercises: tuple[str, ...], n_seeds: int, random
 
     Exits 0 when everything holds, 1 otherwise.
     """
-    from ..verify import verify_exercise
-    from . import load
+    from grader.cli import load
+    from grader.instructor.verify import verify_exercise
 
     course = load(ctx)
     targets = [course.resolve(n) for n in exercises] if exercises else list(course.exercises)

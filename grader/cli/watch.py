@@ -44,9 +44,9 @@ def command(
     not parse yet is reported, and watching goes on). Ctrl-C stops. Exits 0 if the last
     grading earned full marks, 1 otherwise.
     """
-    from ..learner import open_store
-    from ..watching import FileWatcher
-    from . import load
+    from grader.cli import load
+    from grader.learner.history import open_store
+    from grader.learner.watching import FileWatcher
 
     course = load(ctx)
     ex = course.resolve(exercise)
@@ -79,10 +79,10 @@ def command(
 
 def _grade_and_draw(course: Any, ex: Any, store: Any, *, seed: int | None, failed_only: bool) -> Any:
     """One grading; any failure to grade is shown, never ends the watch."""
-    from ..errors import GradeError
-    from ..learner import record
-    from ..render import score_card
-    from ..runner import grade
+    from grader.errors import GradeError
+    from grader.grading.card import score_card
+    from grader.grading.runner import grade
+    from grader.learner.history import record
 
     tty = sys.stdout.isatty()
     if tty:

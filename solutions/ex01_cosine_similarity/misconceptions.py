@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from grader.misconceptions import Misconception, sibling_reference
+from grader.checking.misconceptions import Misconception, sibling_reference
 
 ref = sibling_reference(__file__)
 

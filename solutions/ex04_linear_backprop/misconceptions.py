@@ -1,6 +1,6 @@
 """Known-wrong variants of ex04, each with the feedback it earns."""
 
-from grader.misconceptions import Misconception, sibling_reference
+from grader.checking.misconceptions import Misconception, sibling_reference
 
 ref = sibling_reference(__file__)
 

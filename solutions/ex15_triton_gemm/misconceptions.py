@@ -20,7 +20,7 @@ if not torch.cuda.is_available():
 import triton  # noqa: E402
 import triton.language as tl  # noqa: E402
 
-from grader.misconceptions import Misconception, sibling_reference  # noqa: E402
+from grader.checking.misconceptions import Misconception, sibling_reference  # noqa: E402
 
 ref = sibling_reference(__file__, "gemm.py")
 

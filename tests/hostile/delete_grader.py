@@ -3,5 +3,5 @@ EXPECT: fails pairwise "PermissionError"
 """
 import os
 def pairwise_cosine(A, B):
-    os.remove("{ROOT}/grader/expect.py")
+    os.remove("{ROOT}/grader/checking/expect.py")
     return A @ B.T

@@ -2,8 +2,7 @@
 
 import numpy as np
 
-from grader import inputs
-from grader.checking import expect, points
+from grader.checking import expect, inputs, points
 
 RESIDUAL_HINT = (
     "Stop on the residual: after w = A @ v and λ = v @ w (v of unit length), stop when "

@@ -10,8 +10,7 @@ import time
 
 import numpy as np
 
-from grader import inputs
-from grader.checking import expect, fail, points
+from grader.checking import expect, fail, inputs, points
 
 SPEED_SHAPE = (1200, 1000)
 SPEED_K = 10

@@ -9,8 +9,7 @@ axes, so forgetting to centre, or mixing up rows and columns, cannot pass by luc
 
 import numpy as np
 
-from grader import inputs
-from grader.checking import expect, points
+from grader.checking import expect, inputs, points
 
 # --- inputs --------------------------------------------------------------------------
 

@@ -10,8 +10,7 @@ import math
 import numpy as np
 import torch
 
-from grader import inputs
-from grader.checking import expect, points
+from grader.checking import expect, inputs, points
 
 F32 = {"rtol": 1e-4, "atol": 1e-4}
 

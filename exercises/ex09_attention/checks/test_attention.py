@@ -5,8 +5,7 @@ import math
 import numpy as np
 import torch
 
-from grader import inputs
-from grader.checking import as_numpy, expect, fail, points
+from grader.checking import as_numpy, expect, fail, inputs, points
 
 
 def t(a, dtype=np.float64):

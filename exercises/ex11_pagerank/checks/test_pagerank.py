@@ -2,8 +2,7 @@
 
 import numpy as np
 
-from grader import inputs
-from grader.checking import expect, fail, points
+from grader.checking import expect, fail, inputs, points
 
 L1_HINT = (
     "measure the change of an update with the L1 norm, np.abs(new - r).sum() (not the largest "

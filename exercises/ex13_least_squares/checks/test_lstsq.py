@@ -8,8 +8,7 @@ import math
 
 import numpy as np
 
-from grader import inputs
-from grader.checking import expect, points
+from grader.checking import expect, inputs, points
 
 EPS = np.finfo(np.float64).eps
 

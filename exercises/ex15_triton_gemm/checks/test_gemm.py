@@ -21,7 +21,7 @@ import pytest
 import torch
 
 from grader.checking import CheckFailure, expect, fail, points
-from grader.failures import NotImplementedYet
+from grader.sandbox.failures import NotImplementedYet
 
 GPU = torch.cuda.is_available()
 if not GPU:

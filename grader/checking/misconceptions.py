@@ -1,0 +1,196 @@
+"""Known-wrong variants of a reference, each with the feedback it earns.
+
+In ``solutions/exNN_slug/misconceptions.py``::
+
+    from grader.checking.misconceptions import Misconception, sibling_reference
+
+    ref = sibling_reference(__file__)
+    raw_dot = Misconception("raw dot product", "You returned a·b without dividing by the norms ...")
+
+    @raw_dot
+    def pairwise_cosine(A, B):
+        return A @ B.T
+
+A variant overrides some entry points; the others fall back to the reference. When a
+learner fails a check, the same inputs are run through each variant (in the trusted
+process: this is instructor code) and a variant whose outputs match the learner's is
+named in the feedback. ``grade verify`` makes every variant lose marks, so they double
+as mutation tests of the checks.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from grader.checking.expect import as_numpy
+from grader.errors import CourseError
+from grader.sandbox.codec import decode, encode
+from grader.sandbox.failures import LearnerRaised
+
+_MODULES: dict[Path, ModuleType] = {}
+
+
+class Misconception:
+    def __init__(self, name: str, feedback: str) -> None:
+        self.name = name
+        self.feedback = feedback
+        self.functions: dict[str, Callable[..., Any]] = {}
+
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        self.functions[fn.__name__] = fn
+        return fn
+
+    def namespace(self, reference: Any) -> SimpleNamespace:
+        ns = SimpleNamespace(**{k: v for k, v in vars(reference).items() if not k.startswith("__")})
+        for k, v in self.functions.items():
+            setattr(ns, k, v)
+        return ns
+
+    def __repr__(self) -> str:
+        return f"Misconception({self.name!r})"
+
+
+def load_module(path: Path, label: str) -> ModuleType:
+    """Import a trusted file (reference, misconceptions) under a private, unique name."""
+    path = path.resolve()
+    if path in _MODULES:
+        return _MODULES[path]
+    name = f"_grade_{label}_{abs(hash(path)):x}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise CourseError(path, "cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[name]
+        raise CourseError(path, f"raised {type(exc).__name__} on import: {exc}") from exc
+    _MODULES[path] = module
+    return module
+
+
+def sibling_reference(misconceptions_file: str, name: str | None = None) -> ModuleType:
+    """The reference module beside a misconceptions file (its first learner file by default)."""
+    here = Path(misconceptions_file).resolve().parent
+    if name is None:
+        candidates = sorted(p for p in here.glob("*.py") if p.name != "misconceptions.py")
+        if len(candidates) != 1:
+            raise CourseError(here, "name the reference file: sibling_reference(__file__, 'module.py')")
+        path = candidates[0]
+    else:
+        path = here / name
+    return load_module(path, "reference")
+
+
+def load_misconceptions(path: Path) -> list[Misconception]:
+    if not path.is_file():
+        return []
+    module = load_module(path, "misconceptions")
+    return [v for v in vars(module).values() if isinstance(v, Misconception)]
+
+
+def roughly_equal(a: Any, b: Any) -> bool:
+    """Loose equality of two results: same structure, values close; NaN equals NaN here."""
+    if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
+        return (
+            isinstance(a, (tuple, list))
+            and isinstance(b, (tuple, list))
+            and len(a) == len(b)
+            and all(roughly_equal(x, y) for x, y in zip(a, b))
+        )
+    if isinstance(a, dict) or isinstance(b, dict):
+        return isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys() and all(roughly_equal(a[k], b[k]) for k in a)
+    numeric = (int, float, complex, np.generic, np.ndarray)
+    if (isinstance(a, numeric) or hasattr(a, "detach")) and (isinstance(b, numeric) or hasattr(b, "detach")):
+        x, y = as_numpy(a), as_numpy(b)
+        if x.shape != y.shape:
+            return False
+        if isinstance(a, (np.ndarray, np.generic)) or hasattr(a, "detach"):
+            if str(getattr(a, "dtype", "")) != str(getattr(b, "dtype", "")):
+                return False  # a dtype mistake is its own misconception
+            if bool(getattr(a, "requires_grad", False)) != bool(getattr(b, "requires_grad", False)):
+                return False  # so is a result cut off from autograd
+        if x.dtype.kind not in "biufc" or y.dtype.kind not in "biufc":
+            return False
+        single = x.dtype.itemsize <= 4 or y.dtype.itemsize <= 4
+        rtol, atol = (1e-3, 1e-4) if single else (1e-6, 1e-8)
+        return bool(np.allclose(x.astype(np.complex128), y.astype(np.complex128), rtol=rtol, atol=atol, equal_nan=True))
+    return type(a) is type(b) and a == b
+
+
+def _run(ns: Any, call: Any) -> tuple[Any, Any]:
+    """Run one recorded call through a namespace: (result, the arguments as it left them)."""
+    args, kwargs = call.replay_args()
+    args, kwargs = copy.deepcopy(list(args)), copy.deepcopy(kwargs)
+    out = getattr(ns, call.name)(*args, **kwargs)
+    return decode(*encode(out)), decode(*encode((args, kwargs)))
+
+
+def _outcome(ns: Any, call: Any) -> tuple[str, Any, Any]:
+    """('ok', result, args after) or ('raised', exception class names, None)."""
+    try:
+        out, after = _run(ns, call)
+    except Exception as exc:
+        return "raised", [c.__name__ for c in type(exc).__mro__], None
+    return "ok", out, after
+
+
+def _same(call: Any, outcome: tuple[str, Any, Any]) -> bool:
+    """Whether an outcome reproduces what the learner's call did."""
+    kind, value, after = outcome
+    failure = call.failure
+    if failure is not None:
+        # A learner's exception is matched by a variant raising the same kind of exception.
+        return kind == "raised" and isinstance(failure, LearnerRaised) and failure.type_name in value
+    if kind != "ok" or not roughly_equal(call.result, value):
+        return False
+    return call.args_after is None or roughly_equal(list(call.args_after), list(after))
+
+
+def _equal_outcomes(a: tuple[str, Any, Any], b: tuple[str, Any, Any]) -> bool:
+    if a[0] != b[0]:
+        return False
+    if a[0] == "raised":
+        return a[1][0] == b[1][0]
+    return roughly_equal(a[1], b[1]) and roughly_equal(list(a[2]), list(b[2]))
+
+
+def matching(calls: list[Any], variants: list[Misconception], reference: Any) -> list[Misconception]:
+    """The variants that reproduce everything the learner's calls did in a check (results,
+    inputs as the calls left them where the check looked, and the kind of exception
+    raised), and that differ from the reference somewhere on these calls: a variant
+    indistinguishable here explains nothing."""
+    if not calls or any(c.failure is not None and not isinstance(c.failure, LearnerRaised) for c in calls):
+        return []
+    reference_cache: list[tuple[str, Any, Any]] = []
+
+    def reference_outcomes() -> list[tuple[str, Any, Any]]:
+        # Only when some variant reproduces the learner: replays can be costly (a million edges).
+        if not reference_cache:
+            reference_cache.extend(_outcome(reference, c) for c in calls)
+        return reference_cache
+
+    found = []
+    for variant in variants:
+        if not any(c.name in variant.functions for c in calls):
+            continue
+        ns = variant.namespace(reference)
+        outcomes = []
+        for c in calls:
+            outcome = _outcome(ns, c)
+            if not _same(c, outcome):
+                break
+            outcomes.append(outcome)
+        else:
+            if not all(_equal_outcomes(o, r) for o, r in zip(outcomes, reference_outcomes())):
+                found.append(variant)
+    return found

@@ -1,0 +1,263 @@
+"""The pytest side of grading: fixtures for checks and a collector of results.
+
+An instance of :class:`GradingPlugin` is passed to ``pytest.main(plugins=[...])`` in the
+trusted process. It provides ``submission`` (the proxy to the learner's worker),
+``reference`` (the solution module, trusted), ``rng`` and ``seed``; reads ``points``
+and ``visibility`` marks; and turns each check's ``call`` report (and setup/teardown
+errors) into a :class:`CheckResult` with a message written for the learner.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from grader.checking.expect import CheckFailure, describe, describe_call
+from grader.checking.expect import _active as active_submissions
+from grader.checking.misconceptions import Misconception, matching
+from grader.checking.proxy import Submission
+from grader.grading.results import CheckResult
+from grader.sandbox.failures import NotImplementedYet, SubmissionFailure
+
+SETUP_ERROR = "this check could not be prepared, so it earned no points: {error}"
+CHECK_ERROR = (
+    "the check stopped while examining what your code returned ({error}). "
+    "Compare the types and shapes you return with the docstring in the stub."
+)
+PRINTED = "your code printed:\n{text}"
+LOOKS_LIKE = "This looks like a known mistake ({name}): {feedback}"
+
+
+_RUNNER_DIRS = (f"{os.sep}_pytest{os.sep}", f"{os.sep}pluggy{os.sep}")
+_GRADER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # the grader package
+
+
+def _where(exc: BaseException) -> str:
+    """Where in the checks an exception passed (the message is already the learner's output).
+
+    Walks the frames without reading any source, skipping pytest's and the grader's own."""
+    frames = [
+        f"{frame.f_code.co_filename}:{lineno} in {frame.f_code.co_name}"
+        for frame, lineno in traceback.walk_tb(exc.__traceback__)
+        if not frame.f_code.co_filename.startswith(_GRADER_DIR)
+        and not any(d in frame.f_code.co_filename for d in _RUNNER_DIRS)
+    ]
+    return "\n".join([*frames[-3:], type(exc).__name__])
+
+
+def _traceback(excinfo: Any) -> str:
+    """The full traceback, for a check that broke (the instructor's to fix)."""
+    exc = getattr(excinfo, "value", None)
+    return "".join(traceback.format_exception(exc)) if isinstance(exc, BaseException) else ""
+
+
+def check_name(item: pytest.Item) -> str:
+    """``test_zero_rows_give_zero[float32]`` -> ``zero rows give zero [float32]``."""
+    base = item.originalname if hasattr(item, "originalname") else item.name
+    words = base.removeprefix("test_").replace("_", " ")
+    callspec = getattr(item, "callspec", None)
+    return f"{words} [{callspec.id}]" if callspec else words
+
+
+class GradingPlugin:
+    def __init__(
+        self,
+        *,
+        submission: Submission,
+        seed: int,
+        reference: Callable[[], Any],
+        misconceptions: Callable[[], list[Misconception]],
+        default_visibility: str = "visible",
+        prefer_misconception: str | None = None,
+        exercise_dir: Any = None,
+        reference_process: Callable[[], Submission] | None = None,
+        progress: Callable[[int, int, str], None] | None = None,
+    ) -> None:
+        self._progress = progress
+        self._done = 0
+        self._prefer = prefer_misconception
+        self._exercise_dir = exercise_dir
+        self._reference_process = reference_process
+        self._submission = submission
+        self._seed = seed
+        self._reference = reference
+        self._misconceptions = misconceptions
+        self.default_visibility = default_visibility
+        self.results: dict[str, CheckResult] = {}
+        self.collection_errors: list[str] = []
+        self._excinfo: dict[tuple[str, str], Any] = {}
+        self._started: dict[str, float] = {}
+
+    # -- fixtures ---------------------------------------------------------------
+    @pytest.fixture
+    def submission(self) -> Submission:
+        return self._submission
+
+    @pytest.fixture(scope="session")
+    def reference(self) -> Any:
+        return self._reference()
+
+    @pytest.fixture(scope="session")
+    def exercise_dir(self) -> Any:
+        """The exercise's folder (for data files the checks read themselves)."""
+        return self._exercise_dir
+
+    @pytest.fixture(scope="session")
+    def reference_process(self) -> Any:
+        """The reference running in a worker like the learner's: the fair baseline for timing."""
+        if self._reference_process is None:
+            pytest.skip("no reference process in this run")
+        proxy = self._reference_process()
+        yield proxy
+        proxy.backend.close()
+
+    @pytest.fixture
+    def seed(self) -> int:
+        return self._seed
+
+    @pytest.fixture
+    def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
+        # Per check, so a check's inputs do not depend on which checks ran before it.
+        return np.random.default_rng([self._seed, zlib.crc32(request.node.name.encode())])
+
+    # -- hooks -----------------------------------------------------------------
+    def pytest_configure(self, config: pytest.Config) -> None:
+        # With the terminal plugin off, tbstyle defaults to "long", which re-reads sources and
+        # prints every argument (arrays, tensors): seconds per failure. A check file that does
+        # not load gets a native traceback (the instructor's to read); see below for checks.
+        config.option.tbstyle = "native"
+        config.addinivalue_line("markers", "points(n): how many points the check is worth")
+        config.addinivalue_line("markers", "visibility(level): visible, hidden, after_due_date, after_published")
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(str(report.longrepr))
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            mark = item.get_closest_marker("points")
+            vis = item.get_closest_marker("visibility")
+            self.results[item.nodeid] = CheckResult(
+                name=check_name(item),
+                test_id=item.name,
+                score=0.0,
+                max_score=float(mark.args[0]) if mark and mark.args else 0.0,
+                status="failed",
+                visibility=vis.args[0] if vis and vis.args else self.default_visibility,
+            )
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # A failing check still gets a formatted traceback that nothing prints: "native" reads
+        # the source of ~20 pytest frames (~1 ms a failure, more on a cold start). "value"
+        # keeps only the message; the instructor's detail is taken from the exception itself.
+        session.config.option.tbstyle = "value"
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            self.results.pop(item.nodeid, None)
+
+    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        # A fresh worker for the next check, started while pytest finishes this one.
+        reset = getattr(self._submission.backend, "reset", None)
+        if reset is not None and nextitem is not None:
+            reset()
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        if self._progress is not None:
+            self._done += 1
+            self._progress(self._done, len(self.results), check_name(item))
+        self._submission.calls = []
+        active_submissions[:] = [self._submission]
+        self._started[item.nodeid] = time.perf_counter()
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
+        report = yield
+        if call.excinfo is not None:
+            self._excinfo[(item.nodeid, call.when)] = call.excinfo
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        result = self.results.get(report.nodeid)
+        if result is None:
+            return
+        excinfo = self._excinfo.pop((report.nodeid, report.when), None)
+        if report.skipped:
+            # e.g. a speed check that needs a GPU: not run, so not counted either way
+            result.status, result.score = "skipped", 0.0
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            result.output = reason.removeprefix("Skipped: ")
+        elif report.when == "call":
+            result.seconds = time.perf_counter() - self._started.get(report.nodeid, time.perf_counter())
+            if report.passed:
+                result.status, result.score = "passed", result.max_score
+            else:
+                result.status, result.score = "failed", 0.0
+                result.output, result.detail = self._explain(excinfo, report)
+                self._look_for_misconception(result)
+        elif report.failed:
+            # A setup or teardown error: no points, said as an error, never as a pass.
+            result.status, result.score = "error", 0.0
+            error = excinfo.exconly() if excinfo is not None else str(report.longrepr)
+            if excinfo is not None and isinstance(excinfo.value, SubmissionFailure):
+                result.output = excinfo.value.reason
+                result.detail = _where(excinfo.value)
+            else:
+                result.output = SETUP_ERROR.format(error=error.strip().splitlines()[-1] if error.strip() else "unknown")
+                result.detail = _traceback(excinfo) or str(report.longrepr)
+        if report.when == "teardown":
+            active_submissions[:] = []
+
+    # -- messages ----------------------------------------------------------------
+    def _explain(self, excinfo: Any, report: pytest.TestReport) -> tuple[str, str]:
+        if excinfo is None:
+            return "the check failed", str(report.longrepr)
+        exc = excinfo.value
+        # The learner's mistake (a failed comparison, an exception in their code): the
+        # instructor needs where in the check, not pytest's frames.
+        detail = _where(exc)
+        if isinstance(exc, CheckFailure):
+            return str(exc), detail
+        calls = self._submission.calls
+        if isinstance(exc, SubmissionFailure):
+            record = next((c for c in reversed(calls) if c.failure is exc), None)
+            call = ""
+            if record is not None:
+                # A stub's failure needs no argument dump: only what was called.
+                call = describe_call(record).split("\n")[0] if isinstance(exc, NotImplementedYet) else describe_call(record)
+            text = (call + "\n" if call else "") + exc.reason
+            if exc.output.strip():
+                text += "\n" + PRINTED.format(text=_indent(exc.output.strip()[-2000:]))
+            return text, detail
+        error = f"{type(exc).__name__}: {exc}"
+        last = calls[-1] if calls else None
+        text = CHECK_ERROR.format(error=error)
+        if last is not None and last.failure is None:
+            text = describe_call(last) + f"\nreturned {describe(last.result)}\n" + text
+        return text, _traceback(excinfo) or detail
+
+    def _look_for_misconception(self, result: CheckResult) -> None:
+        try:
+            variants = self._misconceptions()
+            if not variants:
+                return
+            found = matching(self._submission.calls, variants, self._reference())
+        except Exception as exc:  # a broken variant must not cost the learner their card
+            result.detail += f"\nmisconception matching failed: {exc!r}"
+            return
+        if found:
+            # verify asks for a particular variant, to prove its own feedback is reachable
+            chosen = next((v for v in found if v.name == self._prefer), found[0])
+            result.misconception = chosen.name
+            result.output += "\n" + LOOKS_LIKE.format(name=chosen.name, feedback=chosen.feedback)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())

@@ -1,0 +1,256 @@
+"""The ``submission`` proxy: how checks call the learner's code.
+
+``submission.pairwise_cosine(A, B)`` encodes the arguments, sends them to a backend
+(the learner's worker process, or an in-process namespace for trusted variants), and
+returns the decoded result. Every call is recorded so that a failing check can say
+what was called, with what, and what came back, and so that misconceptions can be
+replayed on the same inputs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from grader.checking import messages
+from grader.sandbox import messages as process_messages
+from grader.sandbox.codec import DecodeError, Unsupported, decode, encode
+from grader.sandbox.failures import (
+    BadResult,
+    ForbiddenCall,
+    LearnerRaised,
+    MissingFunction,
+    NotImplementedYet,
+    SubmissionFailure,
+)
+
+
+class Backend(Protocol):
+    label: str
+
+    def call(self, name: str, header: bytes, blobs: list[bytes], *, return_args: bool = False) -> tuple[bytes, list[bytes], float]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class CallRecord:
+    name: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    payload: tuple[bytes, list[bytes]]
+    result: Any = None
+    failure: SubmissionFailure | None = None
+    seconds: float = 0.0
+    params: list[str] = field(default_factory=list)
+    args_after: tuple[list[Any], dict[str, Any]] | None = None  # from inputs_after: the inputs as the call left them
+
+    def replay_args(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Fresh copies of the arguments exactly as they were sent."""
+        args, kwargs = decode(*self.payload)
+        return tuple(args), kwargs
+
+
+def parameter_names(source: str) -> dict[str, list[str]]:
+    """Positional parameter names of each top-level function, read with ``ast`` (never run)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    return {
+        node.name: [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+    }
+
+
+def find_unsupported(value: Any) -> Unsupported | None:
+    if isinstance(value, Unsupported):
+        return value
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            found = find_unsupported(v)
+            if found:
+                return found
+    if isinstance(value, dict):
+        for v in value.values():
+            found = find_unsupported(v)
+            if found:
+                return found
+    return None
+
+
+class LocalBackend:
+    """Runs trusted code (references, misconception variants) in this process.
+
+    Arguments and results go through the same codec as the worker's, so a variant is
+    seen by the checks exactly as learner code returning the same values would be.
+    """
+
+    def __init__(self, namespace: Any, label: str = "reference") -> None:
+        self.namespace, self.label = namespace, label
+
+    def call(self, name: str, header: bytes, blobs: list[bytes], *, return_args: bool = False) -> tuple[bytes, list[bytes], float]:
+        fn = getattr(self.namespace, name, None)
+        if not callable(fn):
+            raise MissingFunction(process_messages.MISSING_FUNCTION.format(file=self.label, name=name))
+        args, kwargs = decode(header, blobs)
+        start = time.perf_counter()
+        try:
+            result = fn(*args, **kwargs)
+        except Exception as exc:
+            mro = [c.__name__ for c in type(exc).__mro__]
+            raise LearnerRaised(type(exc).__name__, mro, str(exc), f"{type(exc).__name__}: {exc}") from None
+        seconds = time.perf_counter() - start
+        if return_args:
+            result = (result, (list(args), kwargs))
+        rheader, rblobs = encode(result)
+        return rheader, rblobs, seconds
+
+    def close(self) -> None:
+        pass
+
+    def reset(self) -> None:
+        pass
+
+
+class WorkerBackend:
+    """The learner's module in a worker process (see :mod:`grader.sandbox`)."""
+
+    def __init__(self, worker: Any, label: str) -> None:
+        self.worker, self.label = worker, label
+
+    def start(self) -> None:
+        self.worker.start()
+
+    def reset(self) -> None:
+        """Before the next check: nothing one check leaves running may reach another.
+
+        A worker that is a lone thread with no children (seen in /proc by the grader) carries
+        on; any other is replaced, the new one forked at once so that its start overlaps the
+        grader's own work between checks."""
+        if self.worker.idle_and_alone():
+            return
+        self.worker.recycle()
+        if self.worker.import_failure is None:
+            self.worker.start()
+
+    def prepare(self) -> None:
+        self.worker.ensure_ready()
+
+    def call(self, name: str, header: bytes, blobs: list[bytes], *, return_args: bool = False) -> tuple[bytes, list[bytes], float]:
+        return self.worker.call(name, header, blobs, return_args=return_args)
+
+    def close(self) -> None:
+        self.worker.close()
+
+
+@dataclass(repr=False)
+class Submission:
+    """The proxy checks receive as the ``submission`` fixture."""
+
+    backend: Backend
+    entry_points: tuple[str, ...]
+    forbidden: dict[str, list[str]] = field(default_factory=dict)  # function -> forbidden names it uses
+    params: dict[str, list[str]] = field(default_factory=dict)  # function -> parameter names, for messages
+    calls: list[CallRecord] = field(default_factory=list)
+
+    def __repr__(self) -> str:  # short: pytest may print fixtures in tracebacks
+        return f"<submission {self.backend.label}>"
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("_") or name not in self.entry_points:
+            raise AttributeError(
+                f"'{name}' is not an entry point of this exercise (exercise.yaml lists: "
+                f"{', '.join(self.entry_points)})"
+            )
+        return lambda *args, **kwargs: self._call(name, args, kwargs)[0]
+
+    def timed(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+        """Call ``name`` and return (value, seconds), timed by the grader around the call."""
+        if name not in self.entry_points:
+            getattr(self, name)  # raises the explanatory AttributeError
+        return self._call(name, args, kwargs)
+
+    def inputs_after(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
+        """Call ``name``; return (value, args, kwargs) with the arguments as the call left them.
+
+        For checks that the learner's function leaves its inputs alone. (The learner's
+        process reports the arguments; a forged report can only hide its own mutation.)
+        """
+        if name not in self.entry_points:
+            getattr(self, name)
+        pair, _ = self._call(name, args, kwargs, return_args=True)
+        if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[1], tuple) and len(pair[1]) == 2):
+            raise BadResult(messages.BAD_RESULT.format(call=f"{name}()", detail="a malformed reply"))
+        value, (after_args, after_kwargs) = pair
+        self.calls[-1].result = value
+        self.calls[-1].args_after = (list(after_args), dict(after_kwargs))
+        return value, tuple(after_args), dict(after_kwargs)
+
+    def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], *, return_args: bool = False) -> tuple[Any, float]:
+        header, blobs = encode((list(args), kwargs))
+        # Keep copies as they were sent: checks may reuse and change their arrays later.
+        sent_args, sent_kwargs = decode(header, blobs)
+        record = CallRecord(name, tuple(sent_args), sent_kwargs, (header, blobs), params=self.params.get(name, []))
+        self.calls.append(record)
+        unsupported = find_unsupported((sent_args, sent_kwargs))
+        if unsupported:
+            raise TypeError(f"a check passed {unsupported.description} to {name}; checks must pass plain data")
+        uses = self.forbidden.get(name)
+        if uses:
+            shown = ", ".join("the @ operator" if u == "@" else u for u in uses)
+            record.failure = ForbiddenCall(messages.FORBIDDEN.format(name=name, forbidden=shown))
+            raise record.failure
+        prepare = getattr(self.backend, "prepare", None)
+        try:
+            if prepare is not None:
+                prepare()  # start-up and import are not the learner's time
+        except SubmissionFailure as exc:
+            record.failure = exc
+            raise
+        start = time.perf_counter()
+        try:
+            rheader, rblobs, _ = self.backend.call(name, header, blobs, return_args=return_args)
+        except LearnerRaised as exc:
+            record.failure = self._explain(name, exc)
+            raise record.failure from None
+        except SubmissionFailure as exc:
+            record.failure = exc
+            raise
+        record.seconds = time.perf_counter() - start
+        try:
+            value = decode(rheader, rblobs)
+        except DecodeError as exc:
+            record.failure = BadResult(messages.BAD_RESULT.format(call=f"{name}()", detail=exc))
+            raise record.failure from None
+        unsupported = find_unsupported(value)
+        if unsupported:
+            record.failure = BadResult(messages.UNSUPPORTED.format(call=f"{name}()", description=unsupported.description))
+            raise record.failure
+        record.result = value
+        return value, record.seconds
+
+    def _explain(self, name: str, exc: LearnerRaised) -> SubmissionFailure:
+        if exc.type_name == "NotImplementedError":
+            failure: SubmissionFailure = NotImplementedYet(
+                messages.NOT_IMPLEMENTED.format(name=name, file=self.backend.label), output=exc.output
+            )
+        elif exc.type_name == "ForbiddenCallError":
+            failure = ForbiddenCall(messages.FORBIDDEN_RUNTIME.format(call=f"{name}()", detail=exc.message), output=exc.output)
+        else:
+            exc.reason = messages.RAISED.format(type=exc.type_name, call=f"{name}()", traceback=exc.traceback.rstrip())
+            return exc
+        return failure
+
+    def record_for(self, value: Any) -> CallRecord | None:
+        """The call whose result is (or contains) ``value``, newest first."""
+        for record in reversed(self.calls):
+            r = record.result
+            if r is value or (isinstance(r, (tuple, list)) and any(v is value for v in r)):
+                return record
+        return None

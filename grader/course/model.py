@@ -1,0 +1,369 @@
+"""The course model: ``course.yaml`` and one ``exercise.yaml`` per exercise, typed.
+
+Every problem in a course file becomes a :class:`CourseError` that names the file, the
+line, the field and what was expected; unknown keys are errors, as in exercism's
+metadata, so a typo never silently drops a setting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.course.yamlio import Marks, load_yaml
+from grader.errors import CourseError, UsageError
+
+COURSE_FILE = "course.yaml"
+EXERCISE_FILE = "exercise.yaml"
+DIFFICULTIES = ("easy", "medium", "hard")
+REQUIREMENTS = ("numpy", "torch", "triton", "gpu")
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+_FOLDER_RE = re.compile(r"^ex(\d{2,3})_([a-z0-9_]+)$")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for the learner's worker process."""
+
+    cpu_seconds: float = 10.0  # per call, measured by the grader
+    wall_seconds: float = 20.0  # per call, measured by the grader
+    memory_mb: int = 1024  # RLIMIT_DATA: heap and private mappings
+    address_space_mb: int = 8192  # RLIMIT_AS: loose, torch maps ~3 GB at import
+    open_files: int = 64
+    file_size_mb: int = 16
+    output_kb: int = 1024  # all that the learner's code prints, stdout and stderr
+    result_mb: int = 256  # the size of what one call may send back
+
+    def merged(self, overrides: dict[str, Any]) -> Limits:
+        return dataclasses.replace(self, **overrides)
+
+
+@dataclass(frozen=True)
+class ExerciseFiles:
+    learner: tuple[str, ...]
+    checks: tuple[str, ...]
+    data: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise, as declared by its ``exercise.yaml``."""
+
+    id: str
+    title: str
+    difficulty: str
+    topics: tuple[str, ...]
+    files: ExerciseFiles
+    entry_points: tuple[str, ...]
+    points: int
+    hints: tuple[str, ...]
+    requires: tuple[str, ...]
+    limits: Limits
+    forbidden: tuple[str, ...]
+    aliases: tuple[str, ...]
+    minutes: int
+    visibility: str
+    directory: Path  # exercises/exNN_slug
+    solution_directory: Path  # solutions/exNN_slug
+    # Written by `grade publish` into a learner bundle: points carried by checks that stay
+    # with the instructor (hidden, or needing the reference), so the card can say so.
+    hidden_points: int = 0
+
+    @property
+    def folder(self) -> str:
+        return self.directory.name
+
+    @property
+    def slug(self) -> str:
+        return self.folder.split("_", 1)[1]
+
+    @property
+    def number(self) -> int:
+        return int(self.id[2:])
+
+    @property
+    def learner_paths(self) -> list[Path]:
+        return [self.directory / f for f in self.files.learner]
+
+    @property
+    def check_paths(self) -> list[Path]:
+        return [self.directory / f for f in self.files.checks]
+
+    @property
+    def module_name(self) -> str:
+        """The learner's main module: the first learner file, without ``.py``."""
+        return Path(self.files.learner[0]).stem
+
+    @property
+    def reference_path(self) -> Path:
+        return self.solution_directory / self.files.learner[0]
+
+    @property
+    def misconceptions_path(self) -> Path:
+        return self.solution_directory / "misconceptions.py"
+
+    def names(self) -> set[str]:
+        """Every word that resolves to this exercise."""
+        return {
+            self.id,
+            str(self.number),
+            f"{self.number:02d}",
+            self.folder,
+            self.slug,
+            *self.aliases,
+        }
+
+
+@dataclass(frozen=True)
+class Course:
+    title: str
+    root: Path
+    exercises: tuple[Exercise, ...]
+    solutions_dir: Path
+    secret: str | None = None
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    def resolve(self, name: str) -> Exercise:
+        """Find an exercise by id (``ex07``), number (``7``), slug, folder or alias."""
+        key = name.strip().lower().rstrip("/")
+        key = Path(key).name if "/" in key else key
+        for ex in self.exercises:
+            if key in {n.lower() for n in ex.names()}:
+                return ex
+        partial = [
+            ex for ex in self.exercises if key and (key in ex.slug or key in ex.title.lower())
+        ]
+        if len(partial) == 1:
+            return partial[0]
+        known = ", ".join(f"{ex.id} ({ex.slug})" for ex in self.exercises)
+        if partial:
+            options = ", ".join(ex.id for ex in partial)
+            raise UsageError(f"'{name}' could mean {options}; say which with its id.")
+        raise UsageError(f"no exercise called '{name}' in this course. Exercises: {known}")
+
+
+# --- validation -------------------------------------------------------------------
+
+_TYPE_WORDS = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
+
+
+class _Reader:
+    """Reads typed fields out of one YAML mapping, collecting line numbers for errors."""
+
+    def __init__(self, path: Path, data: Any, marks: Marks, prefix: str = "") -> None:
+        self.path, self.marks, self.prefix = path, marks, prefix
+        if not isinstance(data, dict):
+            raise CourseError(path, "expected a mapping of fields", line=marks.get(prefix, 1), field=prefix or None)
+        self.data: dict[str, Any] = data
+        self.used: set[str] = set()
+
+    def _name(self, key: str) -> str:
+        return f"{self.prefix}.{key}" if self.prefix else key
+
+    def error(self, key: str, message: str, hint: str | None = None) -> CourseError:
+        name = self._name(key)
+        return CourseError(self.path, message, line=self.marks.get(name), field=name, hint=hint)
+
+    def get(self, key: str, kind: type, default: Any = dataclasses.MISSING) -> Any:
+        self.used.add(key)
+        if key not in self.data:
+            if default is dataclasses.MISSING:
+                return self._missing(key, kind)
+            return default
+        value = self.data[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise self.error(key, f"expected {_TYPE_WORDS.get(kind, kind.__name__)}, got {value!r}")
+        return value
+
+    def _missing(self, key: str, kind: type) -> Any:
+        raise CourseError(
+            self.path,
+            f"missing required field '{self._name(key)}' ({_TYPE_WORDS.get(kind, kind.__name__)})",
+            line=self.marks.get(self.prefix, 1) if self.prefix else 1,
+            field=self._name(key),
+        )
+
+    def strings(self, key: str, default: Any = dataclasses.MISSING, *, choices: tuple[str, ...] = ()) -> tuple[str, ...]:
+        self.used.add(key)
+        if key not in self.data:
+            if default is dataclasses.MISSING:
+                self._missing(key, list)
+            return tuple(default)
+        value = self.data[key]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.error(key, f"expected a list of text, got {value!r}")
+        for v in value:
+            if choices and v not in choices:
+                raise self.error(key, f"'{v}' is not one of {', '.join(choices)}")
+        return tuple(value)
+
+    def choice(self, key: str, choices: tuple[str, ...], default: Any = dataclasses.MISSING) -> str:
+        value = self.get(key, str, default)
+        if value not in choices:
+            raise self.error(key, f"'{value}' is not one of {', '.join(choices)}")
+        return value
+
+    def sub(self, key: str) -> _Reader:
+        self.used.add(key)
+        return _Reader(self.path, self.data.get(key, {}), self.marks, self._name(key))
+
+    def finish(self) -> None:
+        for key in self.data:
+            if key not in self.used:
+                known = ", ".join(sorted(self.used))
+                raise self.error(key, f"unknown field '{key}'", hint=f"known fields here: {known}")
+
+
+def _limits(reader: _Reader, base: Limits) -> Limits:
+    overrides: dict[str, Any] = {}
+    for f in dataclasses.fields(Limits):
+        kind = float if f.type in ("float", float) else int
+        if f.name in reader.data:
+            value = reader.get(f.name, kind)
+            if value <= 0:
+                raise reader.error(f.name, f"must be positive, got {value}")
+            overrides[f.name] = value
+        reader.used.add(f.name)
+    reader.finish()
+    return base.merged(overrides)
+
+
+def _relative_file(reader: _Reader, key: str, value: str) -> str:
+    if Path(value).is_absolute() or ".." in Path(value).parts:
+        raise reader.error(key, f"'{value}' must be a path inside the exercise folder")
+    return value
+
+
+def load_exercise(directory: Path, solutions_root: Path, defaults: dict[str, Any], base_limits: Limits) -> Exercise:
+    path = directory / EXERCISE_FILE
+    data, marks = load_yaml(path)
+    r = _Reader(path, data, marks)
+    match = _FOLDER_RE.match(directory.name)
+    if not match:
+        raise CourseError(path, f"folder '{directory.name}' must be named exNN_slug (for example ex01_cosine_similarity)")
+    ex_id = r.get("id", str)
+    if ex_id != f"ex{match.group(1)}":
+        raise r.error("id", f"'{ex_id}' does not match the folder '{directory.name}'", hint=f"use id: ex{match.group(1)}")
+    title = r.get("title", str)
+    difficulty = r.choice("difficulty", DIFFICULTIES)
+    topics = r.strings("topics")
+    fr = r.sub("files")
+    learner = tuple(_relative_file(fr, "learner", f) for f in fr.strings("learner"))
+    checks = tuple(_relative_file(fr, "checks", f) for f in fr.strings("checks"))
+    data_files = tuple(_relative_file(fr, "data", f) for f in fr.strings("data", ()))
+    fr.finish()
+    if not learner:
+        raise fr.error("learner", "list at least one file the learner edits")
+    for key, names in (("learner", learner), ("checks", checks), ("data", data_files)):
+        for name in names:
+            if not (directory / name).is_file():
+                raise fr.error(key, f"'{name}' is listed but {directory / name} does not exist")
+    for name in learner:
+        if not name.endswith(".py"):
+            raise fr.error("learner", f"'{name}' must be a Python file")
+    entry_points = r.strings("entry_points")
+    points = r.get("points", int)
+    if points <= 0:
+        raise r.error("points", f"must be positive, got {points}")
+    hints = r.strings("hints")
+    requires = r.strings("requires", ("numpy",), choices=REQUIREMENTS)
+    limits_base = base_limits
+    limits = _limits(r.sub("limits"), limits_base) if "limits" in data else limits_base
+    r.used.add("limits")
+    forbidden = r.strings("forbidden", ())
+    aliases = r.strings("aliases", ())
+    minutes = r.get("minutes", int, defaults.get("minutes", 30))
+    visibility = r.choice("visibility", VISIBILITIES, defaults.get("visibility", "visible"))
+    hidden_points = r.get("hidden_points", int, 0)
+    if not 0 <= hidden_points <= points:
+        raise r.error("hidden_points", f"must be between 0 and points ({points}), got {hidden_points}")
+    r.finish()
+    return Exercise(
+        id=ex_id,
+        title=title,
+        difficulty=difficulty,
+        topics=topics,
+        files=ExerciseFiles(learner, checks, data_files),
+        entry_points=entry_points,
+        points=points,
+        hints=hints,
+        requires=requires,
+        limits=limits,
+        forbidden=forbidden,
+        aliases=aliases,
+        minutes=minutes,
+        visibility=visibility,
+        directory=directory,
+        solution_directory=solutions_root / directory.name,
+        hidden_points=hidden_points,
+    )
+
+
+def load_course(root: Path) -> Course:
+    """Load ``root/course.yaml`` and every exercise it lists, in order."""
+    root = root.resolve()
+    path = root / COURSE_FILE
+    data, marks = load_yaml(path)
+    r = _Reader(path, data, marks)
+    title = r.get("title", str)
+    names = r.strings("exercises")
+    solutions = r.get("solutions", str, "solutions")
+    secret = r.get("secret", str, None)
+    dr = r.sub("defaults")
+    defaults: dict[str, Any] = {}
+    limits = Limits()
+    if "limits" in dr.data:
+        limits = _limits(dr.sub("limits"), limits)
+    dr.used.add("limits")
+    if "visibility" in dr.data:
+        defaults["visibility"] = dr.choice("visibility", VISIBILITIES)
+    if "minutes" in dr.data:
+        defaults["minutes"] = dr.get("minutes", int)
+    dr.finish()
+    r.finish()
+    seen: set[str] = set()
+    exercises = []
+    for i, name in enumerate(names):
+        if name in seen:
+            raise r.error(f"exercises[{i}]".replace(".", ""), f"'{name}' is listed twice")
+        seen.add(name)
+        directory = root / "exercises" / name
+        if not (directory / EXERCISE_FILE).is_file():
+            raise CourseError(
+                path,
+                f"'{name}' is listed but {directory / EXERCISE_FILE} does not exist",
+                line=marks.get(f"exercises[{i}]"),
+                field=f"exercises[{i}]",
+            )
+        exercises.append(load_exercise(directory, root / solutions, defaults, limits))
+    return Course(
+        title=title,
+        root=root,
+        exercises=tuple(exercises),
+        solutions_dir=root / solutions,
+        secret=secret,
+        defaults=defaults,
+    )
+
+
+def find_course_root(start: Path | None = None) -> Path:
+    """The nearest directory at or above ``start`` holding ``course.yaml``, as git finds .git."""
+    env = os.environ.get("GRADE_COURSE")
+    if start is None and env:
+        start = Path(env)
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / COURSE_FILE).is_file():
+            return candidate
+    raise UsageError(
+        f"no {COURSE_FILE} found in {here} or any folder above it. "
+        "Run grade inside a course folder, or pass --course DIR."
+    )

@@ -1,0 +1,63 @@
+"""The terminal score card."""
+
+from __future__ import annotations
+
+import click
+
+from grader.grading.results import ExerciseResult
+
+PASS, FAIL = "✓", "✗"
+REPLAY = "seed {seed} · replay exactly with: grade {exercise} --seed {seed}"
+STUCK = "Stuck? grade hint {exercise} shows the next hint."
+ALL_DONE = "Full marks. Next: grade list shows what is left."
+# Every check here passed, but points remain that only the instructor's hidden checks grade.
+HIDDEN_LEFT = (
+    "Every check you can run passes ({score}/{total}). The other {rest} points are graded by your "
+    "instructor's hidden checks when you hand in, so your final grade may be lower than {total}."
+)
+
+
+def _points(x: float) -> str:
+    return f"{x:g}"
+
+
+def score_card(result: ExerciseResult, *, show_passed: bool = True) -> str:
+    lines = []
+    head = f"{result.exercise} · {result.title}"
+    total = f"{_points(result.score)}/{_points(result.max_score - result.skipped_points)}"
+    colour = "green" if result.full_marks else ("yellow" if result.score > 0 else "red")
+    lines.append(click.style(head, bold=True) + "  " + click.style(total, fg=colour, bold=True))
+    if result.file:
+        lines.append(click.style(f"graded {result.file} in {result.seconds:.2f} s", dim=True))
+    for note in result.notes:
+        lines.append(click.style("! " + note, fg="yellow"))
+    off = {layer: state for layer, state in result.isolation.items() if state.startswith("off")}
+    if off:
+        # Never silent: the learner's code ran with fewer walls than this machine could give.
+        said = "; ".join(f"{layer} {state}" for layer, state in off.items())
+        lines.append(click.style(f"isolation: {said}", dim=True))
+    lines.append("")
+    width = max((len(c.name) for c in result.checks), default=10)
+    for c in result.checks:
+        if c.passed and not show_passed:
+            continue
+        if c.status == "skipped":
+            lines.append(click.style(f"  - {c.name.ljust(width)}  not run: {c.output}", dim=True))
+            continue
+        mark = click.style(PASS, fg="green") if c.passed else click.style(FAIL, fg="red")
+        pts = f"{_points(c.score)}/{_points(c.max_score)}"
+        lines.append(f"  {mark} {c.name.ljust(width)}  {pts}")
+        if not c.passed and c.output:
+            for line in c.output.splitlines():
+                lines.append("      " + line)
+            lines.append("")
+    lines.append("")
+    if result.full_marks:
+        lines.append(click.style(ALL_DONE, fg="green"))
+    elif all(c.passed for c in result.checks):
+        rest = result.max_score - result.score
+        lines.append(click.style(HIDDEN_LEFT.format(score=_points(result.score), total=_points(result.max_score), rest=_points(rest)), fg="yellow"))
+    else:
+        lines.append(REPLAY.format(seed=result.seed, exercise=result.exercise))
+        lines.append(STUCK.format(exercise=result.exercise))
+    return "\n".join(lines)

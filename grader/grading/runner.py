@@ -1,0 +1,234 @@
+"""Grade one exercise: start the learner's worker, run the checks in pytest, tally.
+
+Changes when the path of one grading changes (course -> sandbox -> checks -> result).
+
+The worker is started first so that its start-up (a Python process importing numpy or
+torch) overlaps with pytest's in this process.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from grader.checking.misconceptions import Misconception, load_misconceptions, load_module
+from grader.checking.proxy import Backend, Submission, WorkerBackend, parameter_names
+from grader.course import Exercise
+from grader.errors import CourseError, UsageError
+from grader.grading.results import CheckResult, ExerciseResult
+from grader.sandbox import forbidden as forbidden_scan
+from grader.sandbox import worker_for
+
+COLLECTION_FAILED = "the checks for this exercise could not be loaded; tell your instructor:\n{error}"
+HIDDEN_POINTS_NOTE = (
+    "{hidden:g} of the {total:g} points are graded by your instructor's hidden checks, which are not in "
+    "this copy of the course: this run can earn at most {public:g}."
+)
+
+
+def new_seed() -> int:
+    return secrets.randbelow(2**31 - 1) + 1
+
+
+def learner_files(exercise: Exercise, source: Path | None = None) -> list[tuple[str, Path]]:
+    """The files copied into the worker's scratch folder: learner files, then data files.
+
+    ``source`` may be a folder holding the learner's files (a submission, or the
+    solutions folder) or one ``.py`` file standing for the exercise's main learner file.
+    """
+    files: list[tuple[str, Path]] = []
+    for i, name in enumerate(exercise.files.learner):
+        if source is None:
+            path = exercise.directory / name
+        elif source.is_dir():
+            path = source / name
+        elif i == 0:
+            path = source
+        else:
+            path = exercise.directory / name
+        if not path.is_file():
+            raise UsageError(f"{path} does not exist: it should hold your {name}")
+        files.append((name, path))
+    files.extend((d, exercise.directory / d) for d in exercise.files.data)
+    return files
+
+
+def static_forbidden(exercise: Exercise, files: list[tuple[str, Path]]) -> dict[str, list[str]]:
+    if not exercise.forbidden:
+        return {}
+    try:
+        source = files[0][1].read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {}
+    return forbidden_scan.scan(source, exercise.forbidden)
+
+
+def grade(
+    exercise: Exercise,
+    *,
+    seed: int | None = None,
+    source: Path | None = None,
+    backend: Backend | None = None,
+    label: str | None = None,
+    only: list[str] | None = None,
+    prefer_misconception: str | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> ExerciseResult:
+    """Grade the learner's files (or ``source``, or a ready ``backend``) for ``exercise``."""
+    started = time.perf_counter()
+    seed = new_seed() if seed is None else seed
+    forbidden: dict[str, list[str]] = {}
+    file_label = label
+    if backend is None:
+        files = learner_files(exercise, source)
+        worker = worker_for(exercise, files)
+        worker.start()  # overlaps with pytest's start-up below
+        backend = WorkerBackend(worker, files[0][0])
+        forbidden = static_forbidden(exercise, files)
+        file_label = file_label or str(files[0][1])
+    try:
+        result = run_checks(
+            exercise, backend, seed=seed, forbidden=forbidden, only=only, prefer_misconception=prefer_misconception, progress=progress
+        )
+    finally:
+        backend.close()
+    worker_layers = getattr(getattr(backend, "worker", None), "layers", None)
+    if worker_layers:
+        result.isolation = dict(worker_layers)
+    result.file = file_label or backend.label
+    result.seconds = time.perf_counter() - started
+    if exercise.hidden_points:
+        result.notes.append(
+            HIDDEN_POINTS_NOTE.format(hidden=exercise.hidden_points, total=exercise.points, public=exercise.points - exercise.hidden_points)
+        )
+    if forbidden:
+        for fn, names in sorted(forbidden.items()):
+            result.notes.append(f"{fn} uses {', '.join(names)}, which this exercise does not allow.")
+    return result
+
+
+def reference_loader(exercise: Exercise) -> Callable[[], Any]:
+    def load() -> Any:
+        if not exercise.reference_path.is_file():
+            raise UsageError(
+                f"the reference {exercise.reference_path} is not in this course: checks that compare "
+                "with it are graded by your instructor"
+            )
+        return load_module(exercise.reference_path, "reference")
+
+    return load
+
+
+def misconceptions_loader(exercise: Exercise) -> Callable[[], list[Misconception]]:
+    cache: list[list[Misconception]] = []
+
+    def load() -> list[Misconception]:
+        if not cache:
+            cache.append(load_misconceptions(exercise.misconceptions_path))
+        return cache[0]
+
+    return load
+
+
+def _reference_process(exercise: Exercise, params: dict[str, list[str]]) -> Submission:
+    files = learner_files(exercise, exercise.solution_directory)
+    worker = worker_for(exercise, files)
+    worker.start()
+    return Submission(WorkerBackend(worker, "reference"), exercise.entry_points, {}, params)
+
+
+# pytest, lean: only the plugins grading needs. Every plugin module imported is start-up time
+# on `grade ex01`, and some cost more: unraisableexception's gc.collect() at exit takes ~0.5 s
+# with torch loaded; capture redirects the process's fds around every phase of every check
+# (~7 ms of a 55 ms grading), though checks are the course's code and print nothing (the
+# learner's output is caught in the worker). Checks say what failed through expect(), so no
+# assertion rewriting; and a conftest.py dropped beside the checks must never run in the
+# grader's process.
+PYTEST_ARGS = (
+    "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:terminal", "-p", "no:pastebin",
+    "-p", "no:nose", "-p", "no:doctest", "-p", "no:junitxml", "-p", "no:unraisableexception",
+    "-p", "no:threadexception", "-p", "no:debugging", "-p", "no:faulthandler", "-p", "no:tmpdir",
+    "-p", "no:legacypath", "-p", "no:setuponly", "-p", "no:setupplan", "-p", "no:python_path",
+    "-p", "no:logging", "-p", "no:capture", "--assert=plain", "--noconftest", "--import-mode=importlib", "-c", os.devnull,
+    "-W", "ignore::pytest.PytestAssertRewriteWarning",
+)
+
+
+def run_pytest(exercise: Exercise, plugin: Any, extra: list[str] | tuple[str, ...] = ()) -> int:
+    """Run the exercise's check files in this process with ``plugin``; pytest's exit code."""
+    import pytest
+
+    checks = [str(p) for p in exercise.check_paths if p.is_file()]
+    args = [*checks, *PYTEST_ARGS, "--rootdir", str(exercise.directory), *extra]
+    previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        return pytest.main(args, plugins=[plugin])
+    finally:
+        if previous is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+
+
+def run_checks(
+    exercise: Exercise,
+    backend: Backend,
+    *,
+    seed: int,
+    forbidden: dict[str, list[str]] | None = None,
+    only: list[str] | None = None,
+    prefer_misconception: str | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> ExerciseResult:
+    from grader.checking.plugin import GradingPlugin  # imports pytest: by now the worker is already starting
+
+    params = {}
+    for path in (exercise.reference_path, exercise.learner_paths[0]):
+        if path.is_file():
+            params = parameter_names(path.read_text(encoding="utf-8", errors="replace"))
+            break
+    submission = Submission(backend, exercise.entry_points, forbidden or {}, params)
+    plugin = GradingPlugin(
+        submission=submission,
+        seed=seed,
+        reference=reference_loader(exercise),
+        misconceptions=misconceptions_loader(exercise),
+        default_visibility=exercise.visibility,
+        prefer_misconception=prefer_misconception,
+        exercise_dir=exercise.directory,
+        reference_process=lambda: _reference_process(exercise, params),
+        progress=progress,
+    )
+    if not any(p.is_file() for p in exercise.check_paths):
+        # a published exercise whose checks all stay with the instructor: never let pytest collect "."
+        return ExerciseResult(exercise=exercise.id, title=exercise.title, seed=seed, max_score=float(exercise.points))
+    extra = ["-k", " or ".join(only)] if only else []
+    if "torch" in sys.modules:
+        # One thread in the trusted process too: a pool fighting the worker for 2 cores is slower.
+        sys.modules["torch"].set_num_threads(1)
+    code = run_pytest(exercise, plugin, extra)
+    result = ExerciseResult(exercise=exercise.id, title=exercise.title, seed=seed, max_score=float(exercise.points))
+    result.checks = list(plugin.results.values())
+    if plugin.collection_errors or (code not in (0, 1) and not result.checks):
+        error = "\n".join(plugin.collection_errors) or f"pytest exited with status {code}"
+        result.checks.append(
+            CheckResult(
+                name="the checks load",
+                test_id="<collection>",
+                score=0.0,
+                max_score=float(exercise.points),
+                status="error",
+                output=COLLECTION_FAILED.format(error=error.strip().splitlines()[-1]),
+                detail=error,
+            )
+        )
+    return result
+
+
+__all__ = ["grade", "run_checks", "learner_files", "new_seed", "CourseError"]

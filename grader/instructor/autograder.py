@@ -1,0 +1,87 @@
+"""What a Gradescope autograder's ``run_autograder`` runs: ``python -m grader.instructor.autograder EXERCISE``.
+
+It finds the learner's files anywhere in the submission folder (Gradescope keeps the
+uploaded layout; a notebook's code cells count as the module), stages them, and runs
+``grade EXERCISE --file <staged> --gradescope results.json`` through the same command line
+learners use. Whatever goes wrong, a ``results.json`` is left behind with a reason, so the
+learner sees a message rather than "The autograder failed to execute correctly".
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+NOT_FOUND = (
+    "We could not find {name} in your submission (it holds: {listing}). Upload {name}, "
+    "or a notebook whose code cells define {entry_points}, and submit again."
+)
+NOT_GRADED = "Your submission could not be graded: {error}. Your instructor can see this message."
+
+
+def _fallback(results: Path, message: str, max_score: float) -> None:
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps({
+        "score": 0.0,
+        "output": message,
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [{"name": "submission found and graded", "score": 0.0, "max_score": max_score, "status": "failed", "output": message, "visibility": "visible"}],
+    }, indent=2))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grader.instructor.autograder", description=__doc__.splitlines()[0])
+    parser.add_argument("exercise")
+    parser.add_argument("--submission", type=Path, default=Path("/autograder/submission"))
+    parser.add_argument("--results", type=Path, default=Path("/autograder/results/results.json"))
+    parser.add_argument("--course", type=Path, default=Path.cwd())
+    args = parser.parse_args(argv)
+
+    from click import unstyle as click_unstyle
+
+    from grader.cli import main as grade_command
+    from grader.course import load_course
+    from grader.errors import GradeError
+    from grader.instructor.batch import locate, stage
+
+    max_score = 0.0
+    try:
+        course = load_course(args.course)
+        ex = course.resolve(args.exercise)
+        max_score = float(ex.points)
+        located = locate(ex, args.submission, sole_exercise=True) if args.submission.is_dir() else None
+        if located is None:
+            listing = ", ".join(p.name for p in sorted(args.submission.glob("*"))[:20]) if args.submission.is_dir() else "nothing"
+            _fallback(args.results, NOT_FOUND.format(name=ex.files.learner[0], listing=listing or "nothing", entry_points=", ".join(ex.entry_points)), max_score)
+            return 0
+        with tempfile.TemporaryDirectory(prefix="grade-submission-") as tmp:
+            staged = Path(tmp) / ex.folder
+            stage(ex, located, staged)
+            args.results.unlink(missing_ok=True)
+            errors = io.StringIO()
+            with contextlib.redirect_stderr(errors):
+                grade_command.main(
+                    ["--course", str(course.root), ex.id, "--file", str(staged), "--gradescope", str(args.results)],
+                    prog_name="grade",
+                    standalone_mode=False,
+                )
+            said = click_unstyle(errors.getvalue()).strip()
+            if said and not args.results.is_file():
+                _fallback(args.results, NOT_GRADED.format(error=said[-1500:]), max_score)
+    except GradeError as exc:
+        _fallback(args.results, NOT_GRADED.format(error=exc), max_score)
+    except Exception as exc:  # never leave Gradescope without results.json
+        _fallback(args.results, NOT_GRADED.format(error=f"{type(exc).__name__}: {exc}"), max_score)
+    if not args.results.is_file():
+        _fallback(args.results, NOT_GRADED.format(error="the grader wrote no results"), max_score)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,482 @@
+"""``grade batch``: grade a class's submissions into the gradebook, in parallel, resumably.
+
+``SUBMISSIONS`` holds one entry per learner: a folder, an archive (``.zip``, ``.tar.gz``,
+``.tgz``, ``.tar``), or a lone ``.py`` / ``.ipynb`` file. In each, the learner's files are
+found by name (``cosine.py``, preferring a path that names the exercise), or a notebook named
+after the exercise whose code cells are extracted; a learner may hand in any subset of the
+exercises. Each (learner, exercise) is staged into its own folder next to the gradebook and
+graded by :func:`grader.grading.runner.grade` in a pool of processes; the parent alone writes the
+gradebook, one transaction per result, so an interrupted batch resumes where it stopped.
+
+Seeds come from the course secret: ``HMAC-SHA256(secret, learner / exercise / attempt)``.
+Inputs differ per learner and per attempt, cannot be predicted without the secret, and the
+instructor can replay any row with ``grade exNN --file <staged folder> --seed N``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import shutil
+import signal
+import tarfile
+import traceback
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.course import Course, Exercise
+from grader.errors import GradeError, UsageError
+from grader.instructor.gradebook import Gradebook, Row
+
+SECRET_ENV = "GRADE_SECRET"
+PUBLIC_KEY = "grade: no course secret"  # for seeds that need not be secret (nbgrader defaults)
+ARCHIVES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar", ".zip")
+SKIPPED_PARTS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git"}
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+MAX_UNPACKED_FILES = 5000
+REASON_CHARS = 600
+
+NO_SECRET = (
+    "grade batch derives each learner's seed from a course secret, and this course has none. "
+    "Add a line to course.yaml (keep it out of anything you give learners; grade publish drops it):\n"
+    "  secret: {example}\n"
+    "or set the environment variable GRADE_SECRET."
+)
+NO_SUBMISSIONS = "{path} holds no submissions: expected one folder, archive, .py or .ipynb file per learner"
+UNSAFE_ARCHIVE = "{archive}: {problem}; the archive was not unpacked"
+GRADER_ERROR = "the grader failed on this submission ({error}); it was not graded. Replay it with: {replay}"
+COLLECTION = "<collection>"
+POOL_DIED = (
+    "the process grading this submission was killed while it ran (twice, the second time alone): "
+    "the code probably signals or kills other processes. Scored 0; review it by hand."
+)
+
+
+# --- seeds ----------------------------------------------------------------------------------
+
+
+def course_secret(course: Course, *, required: bool = True) -> str | None:
+    """The course secret: ``GRADE_SECRET`` if set, else course.yaml's ``secret:``."""
+    secret = os.environ.get(SECRET_ENV) or course.secret
+    if not secret and required:
+        raise UsageError(NO_SECRET.format(example=secrets.token_urlsafe(24)))
+    return secret or None
+
+
+def derive_seed(secret: str | None, learner: str, exercise: str, attempt: int) -> int:
+    """A seed in [1, 2**31 - 1] for one learner, exercise and attempt."""
+    key = (secret or PUBLIC_KEY).encode()
+    digest = hmac.new(key, f"{learner}\0{exercise}\0{attempt}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") % (2**31 - 1) + 1
+
+
+def secret_fingerprint(secret: str) -> str:
+    return hmac.new(secret.encode(), b"gradebook fingerprint", hashlib.sha256).hexdigest()[:16]
+
+
+# --- finding submissions -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Learner:
+    id: str
+    path: Path  # a folder, an archive or a single file
+
+
+def _archive_stem(name: str) -> str | None:
+    lower = name.lower()
+    for suffix in ARCHIVES:
+        if lower.endswith(suffix):
+            return name[: -len(suffix)]
+    return None
+
+
+def learner_id(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._@+-]", "_", name).strip("._") or "learner"
+
+
+def discover(submissions: Path) -> list[Learner]:
+    if not submissions.is_dir():
+        raise UsageError(f"{submissions} is not a folder of submissions")
+    learners: dict[str, Learner] = {}
+    for entry in sorted(submissions.iterdir()):
+        if entry.name.startswith(".") or entry.name in SKIPPED_PARTS:
+            continue
+        if entry.is_dir():
+            name = entry.name
+        elif (stem := _archive_stem(entry.name)) is not None:
+            name = stem
+        elif entry.suffix in (".py", ".ipynb"):
+            name = entry.stem
+        else:
+            continue
+        lid = learner_id(name)
+        if lid in learners:  # alice/ and alice.zip: keep the first, say nothing is lost silently
+            raise UsageError(f"{submissions}: two entries for learner '{lid}' ({learners[lid].path.name}, {entry.name}); keep one")
+        learners[lid] = Learner(lid, entry)
+    if not learners:
+        raise UsageError(NO_SUBMISSIONS.format(path=submissions))
+    return list(learners.values())
+
+
+def unpack(archive: Path, dest: Path) -> None:
+    """Extract an archive with no path escaping ``dest`` and bounded size."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    total = 0
+    if archive.name.lower().endswith(".zip"):
+        try:
+            with zipfile.ZipFile(archive) as zf:
+                infos = zf.infolist()
+                if len(infos) > MAX_UNPACKED_FILES:
+                    raise UsageError(UNSAFE_ARCHIVE.format(archive=archive.name, problem=f"more than {MAX_UNPACKED_FILES} files"))
+                for info in infos:
+                    parts = Path(info.filename).parts
+                    if info.filename.startswith("/") or ".." in parts or info.is_dir():
+                        continue
+                    if (info.external_attr >> 16) & 0o170000 == 0o120000:
+                        continue  # a symbolic link
+                    total += info.file_size
+                    if total > MAX_UNPACKED_BYTES:
+                        raise UsageError(UNSAFE_ARCHIVE.format(archive=archive.name, problem="more than 200 MB unpacked"))
+                    target = dest.joinpath(*parts)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with zf.open(info) as src, open(target, "wb") as out:
+                        shutil.copyfileobj(src, out)
+        except zipfile.BadZipFile as exc:
+            raise UsageError(f"{archive.name} is not a readable zip file ({exc})") from None
+        return
+    try:
+        with tarfile.open(archive) as tf:
+            members = [m for m in tf.getmembers() if m.isfile()]
+            if len(members) > MAX_UNPACKED_FILES or sum(m.size for m in members) > MAX_UNPACKED_BYTES:
+                raise UsageError(UNSAFE_ARCHIVE.format(archive=archive.name, problem="too many or too large files"))
+            tf.extractall(dest, members=members, filter="data")
+    except (tarfile.TarError, OSError) as exc:
+        raise UsageError(f"{archive.name} is not a readable archive ({exc})") from None
+
+
+def _files_under(root: Path) -> list[Path]:
+    out = []
+    for p in root.rglob("*"):
+        rel = p.relative_to(root).parts
+        if any(part in SKIPPED_PARTS or part.startswith(".") for part in rel):
+            continue
+        if p.is_file() and not p.is_symlink():
+            out.append(p)
+    return sorted(out)
+
+
+@dataclass(frozen=True)
+class Located:
+    main: Path  # the learner's main module, or a notebook holding it
+    others: dict[str, Path]  # further learner files, by the name in exercise.yaml
+
+
+def locate(ex: Exercise, root: Path, *, sole_exercise: bool) -> Located | None:
+    """The learner's files for ``ex`` under ``root`` (a folder or a single file), or None."""
+    files = [root] if root.is_file() else _files_under(root)
+    base = root if root.is_dir() else root.parent
+    keys = {ex.id, ex.folder, ex.slug, ex.module_name}
+
+    def rank(p: Path) -> tuple[int, int, str]:
+        rel = p.relative_to(base).as_posix().lower()
+        return (0 if any(k.lower() in rel for k in keys) else 1, len(p.relative_to(base).parts), rel)
+
+    main_name = Path(ex.files.learner[0]).name
+    candidates = [p for p in files if p.name == main_name]
+    if not candidates:
+        candidates = [p for p in files if p.suffix == ".ipynb" and any(k.lower() in p.stem.lower() for k in keys)]
+    if not candidates and sole_exercise:
+        # One exercise in the batch: a learner's only .py (or only notebook) is the answer.
+        py = [p for p in files if p.suffix == ".py" and not p.name.startswith(("test_", "setup"))]
+        nb = [p for p in files if p.suffix == ".ipynb"]
+        candidates = py if len(py) == 1 else (nb if len(nb) == 1 else [])
+    if not candidates:
+        return None
+    main = min(candidates, key=rank)
+    others = {}
+    for name in ex.files.learner[1:]:
+        near = main.parent / Path(name).name
+        found = near if near.is_file() else next((p for p in files if p.name == Path(name).name), None)
+        if found is not None:
+            others[name] = found
+    return Located(main, others)
+
+
+# --- tasks ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Task:
+    learner: str
+    exercise: Exercise
+    attempt: int
+    seed: int
+    source: Path  # the staged folder
+    origin: str  # where the main file came from, relative to the submissions folder
+    code: str
+    error: str = ""  # set when staging failed: the row records it without grading
+
+
+def stage(ex: Exercise, located: Located, dest: Path) -> str:
+    """Copy (or extract) the learner's files into ``dest`` under their exercise.yaml names."""
+    from grader.instructor.notebooks import code_from_notebook
+
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    main_name = ex.files.learner[0]
+    if located.main.suffix == ".ipynb":
+        code = code_from_notebook(located.main)
+    else:
+        code = located.main.read_text(encoding="utf-8", errors="replace")
+    (dest / main_name).parent.mkdir(parents=True, exist_ok=True)
+    (dest / main_name).write_text(code, encoding="utf-8")
+    for name in ex.files.learner[1:]:
+        src = located.others.get(name, ex.directory / name)  # missing: the stub, as handed out
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dest / name)
+    return code
+
+
+def _reason(result: object) -> tuple[str, str]:
+    """(outcome, reason) for one ExerciseResult, in words an instructor can scan."""
+    from grader.grading.results import ExerciseResult
+
+    assert isinstance(result, ExerciseResult)
+    if any(c.test_id == COLLECTION for c in result.checks):
+        return "error", "the checks could not be loaded: " + result.checks[-1].output.splitlines()[-1][:300]
+    if result.full_marks:
+        return "full", "full marks"
+    parts: list[str] = list(result.notes)
+    for c in result.checks:
+        if c.passed:
+            continue
+        lines = [line.strip() for line in c.output.splitlines() if line.strip()]
+        said = next((line for line in lines if line.lower().startswith(("your ", "this looks like"))), lines[-1] if lines else c.status)
+        if c.misconception:
+            said = f"looks like '{c.misconception}'"
+        parts.append(f"{c.name}: {said[:160]}")
+    reason = "; ".join(dict.fromkeys(parts))
+    if len(reason) > REASON_CHARS:
+        reason = reason[: REASON_CHARS - 1] + "…"
+    return ("zero" if result.score == 0 else "partial"), reason
+
+
+def grade_task(task: Task) -> Row:
+    """Grade one staged submission; never raises (a failure becomes the row's reason)."""
+    from grader.grading.runner import grade
+
+    ex = task.exercise
+    code_sha = hashlib.sha256(task.code.encode()).hexdigest()
+    base = dict(
+        learner=task.learner, exercise=ex.id, attempt=task.attempt, seed=task.seed, max_score=float(ex.points),
+        source=str(task.source), origin=task.origin, code_sha256=code_sha, code=task.code,
+    )
+    if task.error:
+        return Row(score=0.0, outcome="error", reason=task.error, checks=[], seconds=0.0, **base)  # type: ignore[arg-type]
+    try:
+        result = grade(ex, seed=task.seed, source=task.source, label=task.origin)
+    except GradeError as exc:
+        return Row(score=0.0, outcome="error", reason=str(exc), checks=[], seconds=0.0, **base)  # type: ignore[arg-type]
+    except Exception as exc:  # a grader bug must cost one row, not the batch
+        replay = f"grade {ex.id} --file {task.source} --seed {task.seed}"
+        reason = GRADER_ERROR.format(error=f"{type(exc).__name__}: {exc}", replay=replay)
+        return Row(score=0.0, outcome="error", reason=reason + "\n" + traceback.format_exc(limit=3), checks=[], seconds=0.0, **base)  # type: ignore[arg-type]
+    outcome, reason = _reason(result)
+    checks = result.to_json(instructor=True)["tests"]
+    return Row(score=result.score, outcome=outcome, reason=reason, checks=checks, seconds=round(result.seconds, 3), **base)  # type: ignore[arg-type]
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C is the parent's to handle: it lets running gradings finish and records them.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+# --- the batch -------------------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    learners: int = 0
+    tasks: int = 0  # (learner, exercise) pairs found
+    skipped: int = 0  # already in the gradebook
+    graded: int = 0
+    errors: int = 0
+    not_submitted: list[tuple[str, str]] = field(default_factory=list)
+    interrupted: bool = False
+    flagged: list[tuple[str, str, str, float]] = field(default_factory=list)  # exercise, a, b, ratio
+    waiting: list[tuple[str, str, str]] = field(default_factory=list)  # learner, exercise, why: not graded yet
+
+
+def default_db(out: Path | None, json_out: Path | None) -> Path:
+    anchor = out or json_out
+    return anchor.with_suffix(".sqlite") if anchor else Path("gradebook.sqlite")
+
+
+def plan_tasks(
+    course: Course,
+    learners: list[Learner],
+    exercises: list[Exercise],
+    *,
+    attempt: int,
+    secret: str,
+    work: Path,
+    done: set[tuple[str, str, int]],
+    summary: Summary,
+) -> list[Task]:
+    tasks = []
+    sole = len(exercises) == 1
+    for learner in learners:
+        root = learner.path
+        if root.is_file() and _archive_stem(root.name) is not None:
+            unpacked = work / learner.id / "_unpacked"
+            try:
+                unpack(root, unpacked)  # every run: the archive may have been replaced
+            except UsageError as exc:
+                shutil.rmtree(unpacked, ignore_errors=True)
+                for ex in exercises:
+                    summary.tasks += 1
+                    if (learner.id, ex.id, attempt) in done:
+                        summary.skipped += 1
+                    else:
+                        tasks.append(Task(learner.id, ex, attempt, derive_seed(secret, learner.id, ex.id, attempt), work / learner.id / ex.folder, root.name, "", str(exc)))
+                continue
+            root = unpacked
+        for ex in exercises:
+            key = (learner.id, ex.id, attempt)
+            located = locate(ex, root, sole_exercise=sole)
+            if located is None:
+                summary.not_submitted.append((learner.id, ex.id))
+                continue
+            summary.tasks += 1
+            if key in done:
+                summary.skipped += 1
+                continue
+            seed = derive_seed(secret, learner.id, ex.id, attempt)
+            dest = work / learner.id / ex.folder
+            origin = f"{learner.path.name}/{located.main.relative_to(root).as_posix()}" if root.is_dir() else learner.path.name
+            try:
+                code = stage(ex, located, dest)
+                tasks.append(Task(learner.id, ex, attempt, seed, dest, origin, code))
+            except (GradeError, OSError) as exc:
+                tasks.append(Task(learner.id, ex, attempt, seed, dest, origin, "", str(exc)))
+    return tasks
+
+
+def run_batch(
+    course: Course,
+    submissions: Path,
+    db_path: Path,
+    *,
+    exercises: list[Exercise] | None = None,
+    jobs: int = 1,
+    attempt: int = 1,
+    threshold: float | None = None,
+    on_planned: Callable[[int], None] | None = None,
+    on_row: Callable[[Row], None] | None = None,
+    executor: Executor | None = None,
+) -> Summary:
+    """Grade everything in ``submissions`` that the gradebook lacks; returns what happened."""
+    from grader.instructor.similarity import DEFAULT_THRESHOLD, similar_pairs
+
+    secret = course_secret(course)
+    assert secret is not None
+    exercises = list(exercises or course.exercises)
+    learners = discover(submissions)
+    summary = Summary(learners=len(learners))
+    work = db_path.with_suffix(".files")
+    with Gradebook(db_path) as book:
+        book.bind_secret(secret_fingerprint(secret))
+        book.set_meta("course", course.title)
+        tasks = plan_tasks(course, learners, exercises, attempt=attempt, secret=secret, work=work, done=book.done(), summary=summary)
+        if on_planned:
+            on_planned(len(tasks))
+
+        def record(row: Row) -> None:
+            book.add(row)
+            summary.graded += 1
+            summary.errors += row.outcome == "error"
+            if on_row:
+                on_row(row)
+
+        try:
+            if executor is None:
+                _grade_all(tasks, jobs, record)
+            else:
+                executor(tasks, record)
+        except KeyboardInterrupt:
+            summary.interrupted = True
+        finally:
+            summary.waiting = list(getattr(executor, "waiting", []))
+        if not summary.interrupted:
+            for ex in exercises:
+                rows = [r for r in book.rows(exercise=ex.id, attempt=attempt) if r.code]
+                ref = ex.reference_path.read_text(encoding="utf-8") if ex.reference_path.is_file() else None
+                pairs = similar_pairs({r.learner: r.code for r in rows}, threshold=threshold or DEFAULT_THRESHOLD, reference=ref)
+                book.set_similarity(ex.id, attempt, pairs)
+                summary.flagged.extend((ex.id, a, b, ratio) for a, b, ratio in pairs)
+    return summary
+
+
+# Grades tasks elsewhere (grader.instructor.dask_executor.DaskExecutor), calling record(row) as rows come back;
+# an executor may keep a `waiting` list of (learner, exercise, why) it could not grade yet.
+Executor = Callable[[list[Task], Callable[[Row], None]], None]
+
+
+def _died(task: Task) -> Row:
+    """The row for a submission whose grading process was killed twice (see :func:`_grade_all`)."""
+    ex = task.exercise
+    return Row(
+        learner=task.learner, exercise=ex.id, attempt=task.attempt, seed=task.seed, score=0.0, max_score=float(ex.points),
+        outcome="zero", reason=POOL_DIED, checks=[], seconds=0.0, source=str(task.source), origin=task.origin,
+        code_sha256=hashlib.sha256(task.code.encode()).hexdigest(), code=task.code,
+    )
+
+
+def _grade_all(tasks: Iterable[Task], jobs: int, record: Callable[[Row], None]) -> None:
+    """Grade in a pool of processes (even for one job: learner code that kills its parent's
+    process must take down a pool worker, never the batch). A task whose pool died is
+    retried alone in a fresh pool; if that dies too, the submission scores 0 with the reason.
+    """
+    pending = list(tasks)
+    suspects: list[Task] = []
+    while pending:
+        pool = cf.ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_sigint)
+        futures = {pool.submit(grade_task, t): t for t in pending}
+        pending = []
+        try:
+            for future in cf.as_completed(futures):
+                try:
+                    record(future.result())
+                except cf.process.BrokenProcessPool:
+                    suspects.append(futures[future])
+        except KeyboardInterrupt:
+            # Stop handing out work, but record what is already being graded: it is valid.
+            for f in futures:
+                f.cancel()
+            try:
+                for future in cf.as_completed([f for f in futures if not f.cancelled()]):
+                    if not future.cancelled() and future.exception() is None:
+                        record(future.result())
+            finally:
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    for task in suspects:  # one at a time, so the culprit cannot take others down with it
+        pool = cf.ProcessPoolExecutor(max_workers=1, initializer=_ignore_sigint)
+        try:
+            record(pool.submit(grade_task, task).result())
+        except cf.process.BrokenProcessPool:
+            record(_died(task))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,185 @@
+"""Interview drills: pick problems, lay out a workspace outside the course, grade it.
+
+A drill never touches the learner's course work: its files are fresh stubs in their own
+folder (never inside the course tree), it is graded from there, and its scores go to the
+drill tables of the store, not to the exercises' progress.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.course import Course, Exercise
+from grader.errors import UsageError
+from grader.learner.pristine import pristine_stub, write_text_atomic
+from grader.learner.store import Drill, ExerciseProgress, Store, drills_dir
+from grader.sandbox import has_cuda
+
+NO_MATCH = "no exercise matches {what}. Topics in this course: {topics}."
+NONE_RUNNABLE = "the exercises matching {what} need {needs}, which this machine does not have."
+ALL_SEEN = "you have already seen or solved every exercise matching {what}, so this drill repeats one."
+FEWER = "only {k} exercise(s) match {what}; the drill has {k}."
+WORKSPACE_INSIDE = "the drill workspace {path} is inside the course folder {root}: a drill must not touch your course work. Choose a folder elsewhere."
+WORKSPACE_USED = "{path} already exists and is not empty: choose a new folder for the drill."
+NO_STUB = "no untouched stub of {id} could be found (see grade reset {id}); it was left out of the drill."
+
+
+@dataclass(frozen=True)
+class Pick:
+    exercises: list[Exercise]
+    notes: list[str]
+
+
+def can_run(ex: Exercise) -> str | None:
+    """What this machine lacks to grade ``ex``, or None."""
+    if "gpu" in ex.requires and not has_cuda():
+        return "a GPU"
+    for module in ("torch", "triton"):
+        if module in ex.requires and importlib.util.find_spec(module) is None:
+            return module
+    return None
+
+
+def matches(ex: Exercise, topics: tuple[str, ...], difficulties: tuple[str, ...]) -> bool:
+    if difficulties and ex.difficulty not in difficulties:
+        return False
+    if not topics:
+        return True
+    words = {t.lower() for t in (*ex.topics, *ex.aliases, ex.slug)}
+    return any(t.lower() in words or any(t.lower() in w for w in ex.topics) for t in topics)
+
+
+def describe(topics: tuple[str, ...], difficulties: tuple[str, ...]) -> str:
+    parts = []
+    if topics:
+        parts.append("topic " + " or ".join(topics))
+    if difficulties:
+        parts.append("difficulty " + " or ".join(difficulties))
+    return " and ".join(parts) or "the course"
+
+
+def choose(
+    course: Course,
+    progress: dict[str, ExerciseProgress],
+    drilled: dict[str, bool],
+    *,
+    topics: tuple[str, ...] = (),
+    difficulties: tuple[str, ...] = (),
+    count: int = 1,
+    seed: int,
+) -> Pick:
+    """Random problems, unseen ones first, then unsolved ones, reproducible from ``seed``."""
+    what = describe(topics, difficulties)
+    pool = [ex for ex in course.exercises if matches(ex, topics, difficulties)]
+    if not pool:
+        all_topics = sorted({t for ex in course.exercises for t in ex.topics})
+        raise UsageError(NO_MATCH.format(what=what, topics=", ".join(all_topics)))
+    runnable = [ex for ex in pool if can_run(ex) is None]
+    if not runnable:
+        needs = sorted({can_run(ex) or "" for ex in pool})
+        raise UsageError(NONE_RUNNABLE.format(what=what, needs=" or ".join(needs)))
+
+    def seen(ex: Exercise) -> bool:
+        p = progress.get(ex.id)
+        return ex.id in drilled or (p is not None and p.started)
+
+    def solved(ex: Exercise) -> bool:
+        p = progress.get(ex.id)
+        return drilled.get(ex.id, False) or (p is not None and p.solved)
+
+    unseen = [ex for ex in runnable if not seen(ex)]
+    unsolved = [ex for ex in runnable if seen(ex) and not solved(ex)]
+    rest = [ex for ex in runnable if seen(ex) and solved(ex)]
+    rng = random.Random(seed)
+    chosen: list[Exercise] = []
+    notes: list[str] = []
+    for tier in (unseen, unsolved, rest):
+        if len(chosen) >= count:
+            break
+        if tier is rest and tier:
+            notes.append(ALL_SEEN.format(what=what))
+        chosen += rng.sample(tier, min(len(tier), count - len(chosen)))
+    if len(chosen) < count:
+        notes.append(FEWER.format(k=len(chosen), what=what))
+    return Pick(chosen, notes)
+
+
+def workspace_for(course: Course, exercises: list[Exercise], chosen: Path | None) -> Path:
+    if chosen is None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = drills_dir(course) / f"{stamp}-{'-'.join(ex.id for ex in exercises)}"
+        n = 1
+        while path.exists():
+            path = path.with_name(f"{stamp}-{n}-{'-'.join(ex.id for ex in exercises)}")
+            n += 1
+    else:
+        path = chosen.expanduser()
+    path = path.absolute()
+    resolved = path.resolve()
+    if resolved == course.root or resolved.is_relative_to(course.root):
+        raise UsageError(WORKSPACE_INSIDE.format(path=path, root=course.root))
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise UsageError(WORKSPACE_USED.format(path=path))
+    return path
+
+
+def lay_out(course: Course, store: Store, exercises: list[Exercise], workspace: Path) -> tuple[list[Exercise], list[str]]:
+    """Copy each problem's stub, statement and data into its own folder of ``workspace``."""
+    laid: list[Exercise] = []
+    notes: list[str] = []
+    for ex in exercises:
+        stub = pristine_stub(course, ex, store.folder, for_drill=True)
+        if stub is None:
+            notes.append(NO_STUB.format(id=ex.id))
+            continue
+        folder = workspace / ex.folder
+        for name, text in stub.files.items():
+            write_text_atomic(folder / name, text)
+        for extra in ("README.md", *ex.files.data):
+            src = ex.directory / extra
+            if src.is_file():
+                (folder / extra).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, folder / extra)
+        laid.append(ex)
+    return laid, notes
+
+
+def last_save(drill: Drill, course: Course) -> float | None:
+    """When the learner last saved a file of this drill (for a drill graded after its time)."""
+    latest = None
+    by_id = {ex.id: ex for ex in course.exercises}
+    for p in drill.problems:
+        ex = by_id.get(p.exercise)
+        if ex is None:
+            continue
+        for name in ex.files.learner:
+            try:
+                m = (Path(drill.workspace) / p.folder / name).stat().st_mtime
+            except OSError:
+                continue
+            latest = m if latest is None else max(latest, m)
+    return latest
+
+
+def personal_bests(drills: list[Drill]) -> dict[str, tuple[float, float, float | None, int]]:
+    """Per exercise: (best score, max score, fastest time at that score, drills)."""
+    out: dict[str, tuple[float, float, float | None, int]] = {}
+    for d in drills:
+        if d.status != "submitted":
+            continue
+        for p in d.problems:
+            if p.score is None or p.max_score is None:
+                continue
+            t = d.seconds_taken
+            best, top, fastest, n = out.get(p.exercise, (-1.0, p.max_score, None, 0))
+            if p.score > best:
+                best, fastest = p.score, t
+            elif p.score == best and t is not None and (fastest is None or t < fastest):
+                fastest = t
+            out[p.exercise] = (best, top, fastest, n + 1)
+    return out

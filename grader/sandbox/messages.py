@@ -1,0 +1,47 @@
+"""Learner-facing texts about the learner's process: limits, exits, crashes, its import.
+
+The trusted side of the sandbox says these; what a check says about values lives in
+:mod:`grader.checking.messages`. Kept as constants so they read as one voice."""
+
+CPU_LIMIT = (
+    "your code ran past {limit:g} s of CPU time during {call} and was stopped. "
+    "Look for a loop that never ends, or work that grows much faster than the input."
+)
+WALL_LIMIT = (
+    "your code ran for more than {limit:g} s (wall clock) during {call} and was stopped. "
+    "Look for an infinite loop, a sleep, or a wait for input that never comes."
+)
+EXITED = (
+    "your process exited (status {status}) during {call}. "
+    "Return a value instead of calling sys.exit() or os._exit()."
+)
+WORKER_BROKE = (
+    "the grader's side of your process broke during {call}, after your code changed Python itself "
+    "(builtins, sys.modules, signal handlers...). Leave those alone and return your answer."
+)
+KILLED = "your process was killed by {signal} during {call}."
+KILLED_HARD = (
+    "your process was killed (SIGKILL) during {call}. That happens when it uses far more memory "
+    "than allowed ({limit} MB) or kills itself."
+)
+FILE_TOO_BIG = "your code wrote a file larger than {limit} MB during {call} and was stopped."
+SEGFAULT = "your process crashed (segmentation fault) during {call}."
+OUT_OF_MEMORY = (
+    "your code ran out of memory during {call} (the limit is {limit} MB). "
+    "Avoid building arrays far larger than the inputs."
+)
+OUTPUT_FLOOD = (
+    "your code printed more than {limit} KB during {call} and was stopped. "
+    "Remove the prints inside loops."
+)
+IMPORT_FAILED = "{file} could not be imported, so no check could call it:\n{traceback}"
+IMPORT_EXITED = "{file} exited while being imported (status {status}): remove the sys.exit() or os._exit() at module level."
+IMPORT_CRASHED = "{file} could not be imported: {reason}"
+MISSING_FUNCTION = (
+    "{file} has no function {name}: keep the name and signature from the stub."
+)
+PROTOCOL = (
+    "{call} sent malformed data back to the grader ({detail}). "
+    "Does your code write to file descriptors it did not open?"
+)
+WORKER_START = "the grader could not start a process for your code: {detail}"

@@ -1,0 +1,632 @@
+"""The trusted side of the worker: start it, send calls, enforce limits, read results.
+
+Changes when how the grader runs, limits or reads a worker changes. Workers are forked by
+a zygote (:mod:`grader.sandbox.inside.zygote`) that has imported numpy, torch or
+triton once and runs no learner code; each check gets a fresh worker, so nothing a
+check leaves behind (threads, state, files) reaches the next. The learner's module runs
+only in that worker. The grader measures wall time and CPU time itself (from /proc, not
+from the child), reads the child's output with a cap, and decodes results with
+:mod:`grader.sandbox.codec`'s strict decoder. Any breach kills the worker's process group and
+every orphan it left; the next call starts a fresh worker.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.course import Exercise, Limits
+from grader.sandbox import messages, wire
+from grader.sandbox.failures import (
+    ImportFailed,
+    LearnerRaised,
+    MissingFunction,
+    SubmissionFailure,
+    WorkerStopped,
+)
+
+ZYGOTE_SCRIPT = Path(__file__).with_name("inside") / "zygote.py"
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+_POLL_SECONDS = 0.05
+OUTPUT_KEEP = 8 * 1024  # how much of the learner's printing we keep to show them
+
+
+@dataclass
+class WorkerConfig:
+    module_name: str  # the learner's module, imported by name from the scratch folder
+    files: list[tuple[str, Path]]  # (name in the scratch folder, source) pairs, copied in
+    limits: Limits
+    preload: tuple[str, ...] = ("numpy",)
+    forbidden: tuple[str, ...] = ()
+    env: dict[str, str] | None = None
+    disable_layers: tuple[str, ...] = ()  # for tests of the layers themselves
+
+
+def scrubbed_env(scratch: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": scratch,
+        "TMPDIR": scratch,
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+        # One thread each: timings stay comparable and a class of workers shares cores.
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    env.update(extra or {})
+    return env
+
+
+class _Output:
+    """The child's stdout+stderr, read by the grader between and during calls.
+
+    Read in the same select loop as the answers (no thread), so that everything the
+    learner printed before answering is in hand when the answer is: the pipe holds it
+    already. Keeps the first bytes to show, counts all of them for the output limit.
+    """
+
+    def __init__(self, fd: int, cap: int) -> None:
+        os.set_blocking(fd, False)
+        self.fd: int | None = fd
+        self.cap = cap
+        self.kept = bytearray()
+        self.total = 0
+
+    @property
+    def flooded(self) -> bool:
+        return self.total > self.cap
+
+    def pump(self) -> None:
+        """Read whatever is available now, without blocking."""
+        while self.fd is not None:
+            try:
+                chunk = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                chunk = b""
+            if not chunk:
+                os.close(self.fd)
+                self.fd = None
+                return
+            self.total += len(chunk)
+            if len(self.kept) < OUTPUT_KEEP:
+                self.kept.extend(chunk[: OUTPUT_KEEP - len(self.kept)])
+            if self.flooded:
+                return
+
+    def take(self) -> str:
+        self.pump()
+        text = self.kept.decode("utf-8", "replace")
+        self.kept.clear()
+        return text
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+
+class Zygote:
+    """The grader's handle on one zygote process (see :mod:`grader.sandbox.inside.zygote`)."""
+
+    def __init__(self, preload: tuple[str, ...], env: dict[str, str]) -> None:
+        self.home = tempfile.mkdtemp(prefix="grade-zygote-")
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock = parent
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-u", "-B", str(ZYGOTE_SCRIPT), str(child.fileno()), ",".join(preload)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=self.home,
+            env=scrubbed_env(self.home, env),
+            pass_fds=(child.fileno(),),
+            start_new_session=True,
+        )
+        child.close()
+        self._buffer = b""
+        self._tickets = 0
+        self._answered = 0
+        self._pids: dict[int, int] = {}
+        self._exits: dict[int, int] = {}
+        self._forget: set[int] = set()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def spawn(self, spec: dict[str, Any], fds: tuple[int, int, int]) -> int:
+        """Ask for a worker; returns a ticket to redeem with :meth:`pid`."""
+        message = json.dumps({"op": "spawn", "spec": spec}).encode() + b"\n"
+        socket.send_fds(self.sock, [message], list(fds))
+        self._tickets += 1
+        return self._tickets
+
+    def pid(self, ticket: int, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while ticket not in self._pids:
+            self._read(deadline)
+        return self._pids.pop(ticket)
+
+    def exit_status(self, pid: int, timeout: float) -> int | None:
+        deadline = time.monotonic() + timeout
+        while pid not in self._exits:
+            try:
+                self._read(deadline)
+            except TimeoutError:
+                return None
+        return self._exits.pop(pid)
+
+    def kill(self, pid: int, *, forget: bool = True) -> None:
+        """SIGKILL the worker's group now; the zygote then sweeps any orphan it left."""
+        for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+            try:
+                target()
+            except (ProcessLookupError, PermissionError):
+                pass
+        if forget:
+            self._forget.add(pid)
+            self._exits.pop(pid, None)
+        try:
+            self.sock.sendall(json.dumps({"op": "kill", "pid": pid}).encode() + b"\n")
+        except OSError:
+            pass
+
+    def _read(self, deadline: float) -> None:
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the zygote did not answer")
+            ready, _, _ = select.select([self.sock], [], [], remaining)
+            if not ready:
+                continue
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise OSError("the zygote exited")
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        msg = json.loads(line)
+        if "pid" in msg:
+            self._answered += 1
+            self._pids[self._answered] = int(msg["pid"])
+        elif "exit" in msg:
+            pid = int(msg["exit"])
+            if pid in self._forget:
+                self._forget.discard(pid)
+            else:
+                self._exits[pid] = int(msg["status"])
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        finally:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.proc.wait()
+            shutil.rmtree(self.home, ignore_errors=True)
+
+
+_ZYGOTES: dict[tuple[Any, ...], Zygote] = {}
+
+
+def zygote_for(preload: tuple[str, ...], env: dict[str, str] | None) -> Zygote:
+    """One zygote per (preload, env) for the life of this process: warm for the next grading."""
+    key = (preload, tuple(sorted((env or {}).items())))
+    z = _ZYGOTES.get(key)
+    if z is None or not z.alive():
+        if z is not None:
+            z.close()
+        z = _ZYGOTES[key] = Zygote(preload, env or {})
+    return z
+
+
+def prestart(exercise: Exercise) -> None:
+    """Start the exercise's zygote early so its imports overlap with the grader's own start-up."""
+    zygote_for(_preload_for(exercise), _env_for(exercise))
+
+
+def worker_for(exercise: Exercise, files: list[tuple[str, Path]], *, disable_layers: tuple[str, ...] = ()) -> Worker:
+    """The worker for ``exercise`` over ``files`` (name in the scratch folder, source), built in
+    one call: the module to import, limits, what the zygote preloads, forbidden names and
+    environment all come from the exercise. Not started: :meth:`Worker.start` queues it."""
+    return Worker(
+        WorkerConfig(
+            module_name=exercise.module_name,
+            files=files,
+            limits=exercise.limits,
+            preload=_preload_for(exercise),
+            forbidden=exercise.forbidden,
+            env=_env_for(exercise),
+            disable_layers=disable_layers,
+        )
+    )
+
+
+def _preload_for(exercise: Exercise) -> tuple[str, ...]:
+    """What the zygote imports once for this exercise's workers."""
+    pre = ["numpy"]
+    if "torch" in exercise.requires or "triton" in exercise.requires:
+        pre.append("torch")
+    if "triton" in exercise.requires:
+        pre.append("triton")
+    # Modules named in `forbidden` are imported by every worker to replace those names:
+    # importing them once in the zygote saves that per check.
+    for entry in exercise.forbidden:
+        top = entry.partition(" in ")[0].strip().split(".")[0]
+        if top not in pre and top.isidentifier():
+            pre.append(top)
+    return tuple(pre)
+
+
+def _env_for(exercise: Exercise) -> dict[str, str]:
+    """Extra environment for the exercise's workers: Triton's interpreter without a GPU."""
+    if "triton" in exercise.requires and not has_cuda():
+        return {"TRITON_INTERPRET": "1"}
+    return {}
+
+
+def has_cuda() -> bool:
+    return os.path.exists("/dev/nvidiactl") or os.path.exists("/dev/nvidia0")
+
+
+def shutdown_now() -> None:
+    """Kill every zygote (its workers see their pipes close and exit) without waiting:
+    for a process about to leave with os._exit."""
+    for z in _ZYGOTES.values():
+        try:
+            os.killpg(z.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        shutil.rmtree(z.home, ignore_errors=True)
+    _ZYGOTES.clear()
+
+
+@atexit.register
+def _close_zygotes() -> None:
+    for z in _ZYGOTES.values():
+        z.close()
+    _ZYGOTES.clear()
+
+
+class Worker:
+    """The learner's module in a worker process, fresh for each check.
+
+    ``call`` raises :class:`SubmissionFailure` subclasses; :meth:`recycle` ends the current
+    worker (and everything it started) so that the next call gets a pristine one.
+    """
+
+    def __init__(self, config: WorkerConfig) -> None:
+        self.config = config
+        self.pid: int | None = None
+        self.scratch: str | None = None
+        self.import_failure: SubmissionFailure | None = None
+        self.layers: dict[str, str] = {}
+        self._ticket: int | None = None
+        self._imported = False
+        self._zygote: Zygote | None = None
+        self.file_label = config.files[0][0] if config.files else config.module_name + ".py"
+
+    @property
+    def started(self) -> bool:
+        return self._ticket is not None
+
+    # -- life cycle -------------------------------------------------------------
+    def start(self) -> None:
+        """Ask the zygote for a worker and queue the import; does not wait for either."""
+        self.scratch = tempfile.mkdtemp(prefix="grade-worker-")
+        for name, src in self.config.files:
+            dest = Path(self.scratch, name)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest)
+        if os.geteuid() == 0 and "privileges" not in self.config.disable_layers and becomes_nobody():
+            _hand_over(self.scratch)
+        limits = self.config.limits
+        spec = {
+            "scratch": self.scratch,
+            "module": self.config.module_name,
+            "env": scrubbed_env(self.scratch, self.config.env),
+            "memory_mb": limits.memory_mb,
+            "address_space_mb": limits.address_space_mb,
+            "file_size_mb": limits.file_size_mb,
+            "open_files": limits.open_files,
+            "cpu_seconds": limits.cpu_seconds,
+            "forbidden": list(self.config.forbidden),
+            "disable_layers": list(self.config.disable_layers),
+        }
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        out_r, out_w = os.pipe()
+        self.req_w, self.resp_r = req_w, resp_r
+        self.drain = _Output(out_r, limits.output_kb * 1024)
+        try:
+            self._zygote = zygote_for(self.config.preload, self.config.env)
+            self._ticket = self._zygote.spawn(spec, (req_r, resp_w, out_w))
+        except OSError as exc:
+            self._ticket = None
+            raise WorkerStopped(messages.WORKER_START.format(detail=exc)) from None
+        finally:
+            for fd in (req_r, resp_w, out_w):
+                os.close(fd)
+        self._imported = False
+        self._hello = False
+        self._send({"op": "import"})
+
+    def kill(self) -> None:
+        """SIGKILL the worker's whole process group (and orphans, through the zygote)."""
+        if self.pid is not None and self._zygote is not None:
+            self._zygote.kill(self.pid, forget=False)
+
+    def idle_and_alone(self) -> bool:
+        """Whether the worker is a lone thread with no children: nothing of the last check runs.
+
+        Read from /proc by the grader, not reported by the worker. A worker that is not
+        alone (a thread or process left behind) is recycled before the next check."""
+        if self.pid is None or not self._imported:
+            return False
+        try:
+            tasks = os.listdir(f"/proc/{self.pid}/task")
+            if len(tasks) != 1:
+                return False
+            with open(f"/proc/{self.pid}/task/{tasks[0]}/children") as fh:
+                return not fh.read().strip()
+        except OSError:
+            return False
+
+    def recycle(self) -> None:
+        """End this worker; the next call starts a fresh one (the import failure is kept)."""
+        if not self.started:
+            return
+        if self.pid is None and self._zygote is not None and self._ticket is not None:
+            try:
+                self.pid = self._zygote.pid(self._ticket, 10)
+            except (OSError, TimeoutError):
+                pass
+        if self.pid is not None and self._zygote is not None:
+            self._zygote.kill(self.pid, forget=True)
+        for fd in (self.req_w, self.resp_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.drain.close()
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
+        self.pid = None
+        self._ticket = None
+
+    close = recycle
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- calls ------------------------------------------------------------------
+    def _connect(self) -> None:
+        """Wait for the worker's pid and its report of the isolation layers."""
+        assert self._zygote is not None and self._ticket is not None
+        if self.pid is None:
+            try:
+                self.pid = self._zygote.pid(self._ticket, max(30.0, self.config.limits.wall_seconds))
+            except (OSError, TimeoutError) as exc:
+                self.recycle()
+                raise WorkerStopped(messages.WORKER_START.format(detail=exc)) from None
+        if not self._hello:
+            envelope, _, _ = self._receive("the start of your process", max(30.0, self.config.limits.wall_seconds))
+            layers = envelope.get("layers")
+            self.layers = {str(k): str(v) for k, v in layers.items()} if isinstance(layers, dict) else {}
+            self._hello = True
+
+    def ensure_ready(self) -> None:
+        """Start the worker if needed and wait for its import; raises ImportFailed."""
+        if self.import_failure is not None:
+            raise self.import_failure
+        if not self.started:
+            self.start()
+        if self._imported:
+            return
+        call = f"the import of {self.file_label}"
+        try:
+            self._connect()
+            envelope, _, _ = self._receive(call, self.config.limits.wall_seconds)
+        except WorkerStopped as stop:
+            self.recycle()
+            if stop.exit_status is not None:
+                reason = messages.IMPORT_EXITED.format(file=self.file_label, status=stop.exit_status)
+            else:
+                reason = messages.IMPORT_CRASHED.format(file=self.file_label, reason=stop.reason)
+            self.import_failure = ImportFailed(reason, output=stop.output)
+            raise self.import_failure from None
+        if not envelope.get("ok"):
+            err = _error_fields(envelope.get("error"))
+            output = self.drain.take()
+            self.recycle()
+            if err["type"] == "SystemExit":
+                reason = messages.IMPORT_EXITED.format(file=self.file_label, status=err["message"] or 0)
+            else:
+                reason = messages.IMPORT_FAILED.format(file=self.file_label, traceback=err["traceback"])
+            self.import_failure = ImportFailed(reason, output=output)
+            raise self.import_failure
+        self._imported = True
+
+    def call(self, name: str, header: bytes, blobs: list[bytes], *, return_args: bool = False) -> tuple[bytes, list[bytes], float]:
+        """Run ``name`` in the worker with encoded arguments; return the encoded result and seconds.
+
+        With ``return_args`` the result is ``(value, (args, kwargs))``, the arguments as
+        the call left them: how a check sees in-place changes to its inputs.
+        """
+        self.ensure_ready()
+        call = f"{name}()"
+        limits = self.config.limits
+        start = time.perf_counter()
+        self._send({"op": "call", "name": name, "return_args": return_args}, header, blobs)
+        try:
+            envelope, rheader, rblobs = self._receive(call, limits.wall_seconds, cpu_limit=limits.cpu_seconds)
+        except WorkerStopped:
+            self.recycle()
+            raise
+        elapsed = time.perf_counter() - start
+        output = self.drain.take()
+        if envelope.get("missing"):
+            raise MissingFunction(messages.MISSING_FUNCTION.format(file=self.file_label, name=name), output=output)
+        if not envelope.get("ok"):
+            err = _error_fields(envelope.get("error"))
+            if "MemoryError" in err["mro"] or err["message"].startswith("[Errno 12]"):
+                self.recycle()
+                raise WorkerStopped(messages.OUT_OF_MEMORY.format(call=call, limit=limits.memory_mb), output=output)
+            raise LearnerRaised(err["type"], err["mro"], err["message"], err["traceback"], output=output)
+        return rheader, rblobs, elapsed
+
+    # -- plumbing ---------------------------------------------------------------
+    def _send(self, envelope: dict[str, Any], header: bytes = b"null", blobs: list[bytes] | tuple[bytes, ...] = ()) -> None:
+        data = wire.pack(envelope, header, blobs)
+        try:
+            view = memoryview(data)
+            while view:
+                n = os.write(self.req_w, view)
+                view = view[n:]
+        except (BrokenPipeError, OSError):
+            pass  # the worker died; _receive will tell why
+
+    def _cpu_seconds(self) -> float:
+        try:
+            with open(f"/proc/{self.pid}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    def _receive(self, call: str, wall_limit: float, cpu_limit: float | None = None) -> tuple[dict[str, Any], bytes, list[bytes]]:
+        deadline = time.monotonic() + wall_limit
+        cpu_start = self._cpu_seconds() if cpu_limit is not None else 0.0
+        # /proc is read once a poll interval, not on every read: a reply arrives in pieces,
+        # and a limit of seconds needs no finer look (RLIMIT_CPU is the backstop).
+        next_cpu_check = time.monotonic() + _POLL_SECONDS
+        limits = self.config.limits
+        buf = bytearray()
+
+        def stop(reason: str) -> WorkerStopped:
+            self.kill()
+            return WorkerStopped(reason, output=self.drain.take())
+
+        def read_exact(n: int) -> bytes:
+            nonlocal next_cpu_check
+            while len(buf) < n:
+                if self.drain.flooded:
+                    raise stop(messages.OUTPUT_FLOOD.format(call=call, limit=limits.output_kb))
+                now = time.monotonic()
+                if now > deadline:
+                    raise stop(messages.WALL_LIMIT.format(call=call, limit=wall_limit))
+                if cpu_limit is not None and now >= next_cpu_check:
+                    next_cpu_check = now + _POLL_SECONDS
+                    if self._cpu_seconds() - cpu_start > cpu_limit:
+                        raise stop(messages.CPU_LIMIT.format(call=call, limit=cpu_limit))
+                watch = [self.resp_r] if self.drain.fd is None else [self.resp_r, self.drain.fd]
+                ready, _, _ = select.select(watch, [], [], min(_POLL_SECONDS, deadline - now))
+                if self.drain.fd is not None and self.drain.fd in ready:
+                    self.drain.pump()
+                    continue
+                if not ready:
+                    continue
+                # Never past the frame being read: the next frame stays in the pipe.
+                chunk = os.read(self.resp_r, min(n - len(buf), 1 << 20))
+                if not chunk:
+                    raise self._died(call)
+                buf.extend(chunk)
+            out = bytes(buf[:n])
+            del buf[:n]
+            return out
+
+        try:
+            frame = wire.unpack(read_exact, limits.result_mb * 1024 * 1024)
+        except wire.WireError as exc:
+            raise stop(messages.PROTOCOL.format(call=call, detail=exc)) from None
+        if buf:
+            raise stop(messages.PROTOCOL.format(call=call, detail="extra bytes after the answer"))
+        return frame
+
+    def _died(self, call: str) -> WorkerStopped:
+        assert self._zygote is not None and self.pid is not None
+        status = self._zygote.exit_status(self.pid, 5)
+        if status is None:
+            self.kill()
+            status = self._zygote.exit_status(self.pid, 5)
+        output = self.drain.take()
+        limits = self.config.limits
+        if self.drain.flooded:
+            return WorkerStopped(messages.OUTPUT_FLOOD.format(call=call, limit=limits.output_kb), output=output)
+        if status is None:
+            return WorkerStopped(messages.KILLED.format(call=call, signal="an unknown cause"), output=output)
+        if os.WIFEXITED(status):
+            code = os.WEXITSTATUS(status)
+            if code == wire.BROKEN_STATUS:
+                return WorkerStopped(messages.WORKER_BROKE.format(call=call), output=output)
+            return WorkerStopped(messages.EXITED.format(call=call, status=code), output=output, exit_status=code)
+        sig = os.WTERMSIG(status)
+        if sig == signal.SIGXCPU:
+            return WorkerStopped(messages.CPU_LIMIT.format(call=call, limit=limits.cpu_seconds), output=output)
+        if sig == signal.SIGSEGV:
+            return WorkerStopped(messages.SEGFAULT.format(call=call), output=output)
+        if sig == signal.SIGKILL:
+            return WorkerStopped(messages.KILLED_HARD.format(call=call, limit=limits.memory_mb), output=output)
+        if sig == signal.SIGXFSZ:
+            return WorkerStopped(messages.FILE_TOO_BIG.format(call=call, limit=limits.file_size_mb), output=output)
+        return WorkerStopped(messages.KILLED.format(call=call, signal=signal.Signals(sig).name), output=output)
+
+
+def becomes_nobody() -> bool:
+    """Whether a root grader's workers will switch to uid nobody (see isolation.drop_privileges)."""
+    from grader.sandbox.inside.isolation import readable_by_others
+
+    return readable_by_others(sys.prefix) and readable_by_others(os.path.dirname(os.__file__))
+
+
+def _hand_over(scratch: str) -> None:
+    """Let an unprivileged worker (uid nobody) write its scratch folder."""
+    for root, dirs, files in os.walk(scratch):
+        for name in (root, *(os.path.join(root, f) for f in dirs + files)):
+            try:
+                os.chown(name, 65534, 65534)
+            except OSError:
+                pass
+
+
+def _error_fields(err: Any) -> dict[str, Any]:
+    """Read the child's description of an exception defensively: it is untrusted text."""
+    if not isinstance(err, dict):
+        err = {}
+
+    def text(key: str, limit: int) -> str:
+        v = err.get(key)
+        return v[:limit] if isinstance(v, str) else ""
+
+    mro = err.get("mro")
+    mro = [m[:100] for m in mro[:20] if isinstance(m, str)] if isinstance(mro, list) else []
+    return {
+        "type": text("type", 100) or "an exception",
+        "mro": mro,
+        "message": text("message", 2000),
+        "traceback": text("traceback", 4000),
+    }
+
+
+__all__ = ["Worker", "WorkerConfig", "has_cuda", "prestart", "scrubbed_env", "shutdown_now", "worker_for"]
