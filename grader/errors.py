@@ -1,5 +1,7 @@
 """Errors the grader raises about its own inputs (course files, usage).
 
+Changes when a new exit status or kind of input error is needed.
+
 Learner-code failures live in ``grader.sandbox.failures``; these are for the instructor's tree.
 """
 

@@ -1,5 +1,7 @@
 """Comparisons for checks, whose failures explain themselves to a learner.
 
+Changes when a new kind of comparison or its wording is needed.
+
 ``expect(actual).to_match(expected)`` checks type, shape, dtype, finiteness and values
 (tolerance by dtype, as torch.testing sets them), and on failure says what was called,
 what came back, what was expected, and where the worst element is. NaN never passes.

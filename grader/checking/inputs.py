@@ -1,5 +1,7 @@
 """Input generators shared by the checks: non-degenerate, with controlled properties.
 
+Changes when checks need a new kind of input.
+
 Every generator takes the check's ``rng`` so that a seed replays the same inputs. They
 exist so that checks never pass wrong code by accident: no saturated softmax, no
 symmetric toy graph, no matrix whose singular values are all alike unless asked for.
@@ -43,10 +45,6 @@ def symmetric_with_eigenvalues(rng: np.random.Generator, eigenvalues: np.ndarray
     a = (q * lam) @ q.T
     return (a + a.T) / 2
 
-
-def spd(rng: np.random.Generator, n: int, cond: float = 100.0) -> np.ndarray:
-    """A symmetric positive-definite matrix with condition number ``cond``."""
-    return symmetric_with_eigenvalues(rng, np.geomspace(cond, 1.0, n))
 
 
 def logits(rng: np.random.Generator, shape: tuple[int, ...], scale: float = 2.0) -> np.ndarray:

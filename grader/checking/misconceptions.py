@@ -1,5 +1,7 @@
 """Known-wrong variants of a reference, each with the feedback it earns.
 
+Changes when how a known mistake is declared or recognised changes.
+
 In ``solutions/exNN_slug/misconceptions.py``::
 
     from grader.checking.misconceptions import Misconception, sibling_reference

@@ -1,5 +1,7 @@
 """The ``submission`` proxy: how checks call the learner's code.
 
+Changes when how a check calls the learner's code changes.
+
 ``submission.pairwise_cosine(A, B)`` encodes the arguments, sends them to a backend
 (the learner's worker process, or an in-process namespace for trusted variants), and
 returns the decoded result. Every call is recorded so that a failing check can say

@@ -1,5 +1,7 @@
 """The course model: ``course.yaml`` and one ``exercise.yaml`` per exercise, typed.
 
+Changes when a key of course.yaml or exercise.yaml is added or its rules change.
+
 Every problem in a course file becomes a :class:`CourseError` that names the file, the
 line, the field and what was expected; unknown keys are errors, as in exercism's
 metadata, so a typo never silently drops a setting.

@@ -1,5 +1,7 @@
 """YAML loading that remembers where every value came from.
 
+Changes when how course files are parsed changes.
+
 Course files are written by hand, so an error must name the line. PyYAML's composer
 keeps marks on nodes; we convert nodes to plain values and keep a map from dotted
 field paths to 1-based line numbers.

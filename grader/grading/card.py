@@ -1,4 +1,8 @@
-"""The terminal score card."""
+"""The terminal score card: a graded result as the learner reads it.
+
+Changes when what the card shows, or how, changes; the result itself is
+:mod:`grader.checking.results`'s.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The one data structure every output is rendered from: score card, JSON, Gradescope."""
+"""The one data structure every output is rendered from: score card, JSON, Gradescope.
+
+Changes when a result gains a field or an output format.
+"""
 
 from __future__ import annotations
 

@@ -1,17 +1,15 @@
 """What a Gradescope autograder's ``run_autograder`` runs: ``python -m grader.instructor.autograder EXERCISE``.
 
 It finds the learner's files anywhere in the submission folder (Gradescope keeps the
-uploaded layout; a notebook's code cells count as the module), stages them, and runs
-``grade EXERCISE --file <staged> --gradescope results.json`` through the same command line
-learners use. Whatever goes wrong, a ``results.json`` is left behind with a reason, so the
+uploaded layout; a notebook's code cells count as the module), stages them, and grades
+them with the same runner as ``grade EXERCISE``, writing Gradescope's ``results.json``.
+Changes when Gradescope's contract changes. Whatever goes wrong, a ``results.json`` is left behind with a reason, so the
 learner sees a message rather than "The autograder failed to execute correctly".
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import sys
 import tempfile
@@ -43,11 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--course", type=Path, default=Path.cwd())
     args = parser.parse_args(argv)
 
-    from click import unstyle as click_unstyle
+    import click
 
-    from grader.cli import main as grade_command
     from grader.course import load_course
     from grader.errors import GradeError
+    from grader.grading.card import score_card
+    from grader.grading.runner import grade
     from grader.instructor.batch import locate, stage
 
     max_score = 0.0
@@ -64,16 +63,10 @@ def main(argv: list[str] | None = None) -> int:
             staged = Path(tmp) / ex.folder
             stage(ex, located, staged)
             args.results.unlink(missing_ok=True)
-            errors = io.StringIO()
-            with contextlib.redirect_stderr(errors):
-                grade_command.main(
-                    ["--course", str(course.root), ex.id, "--file", str(staged), "--gradescope", str(args.results)],
-                    prog_name="grade",
-                    standalone_mode=False,
-                )
-            said = click_unstyle(errors.getvalue()).strip()
-            if said and not args.results.is_file():
-                _fallback(args.results, NOT_GRADED.format(error=said[-1500:]), max_score)
+            result = grade(ex, source=staged)
+            args.results.parent.mkdir(parents=True, exist_ok=True)
+            args.results.write_text(json.dumps(result.to_gradescope(), indent=2))
+            click.echo(score_card(result))  # the autograder's log, for the instructor
     except GradeError as exc:
         _fallback(args.results, NOT_GRADED.format(error=exc), max_score)
     except Exception as exc:  # never leave Gradescope without results.json

@@ -1,5 +1,7 @@
 """Near-identical submissions, listed for a person to review (never a verdict).
 
+Changes when how copies are recognised changes.
+
 Each submission is normalised before comparison, so that renaming variables, reformatting,
 editing comments or docstrings changes nothing: the code is parsed, docstrings are dropped,
 ``ast.unparse`` rewrites it in one canonical layout (comments disappear), and every local
@@ -26,6 +28,8 @@ import keyword
 import tokenize
 from collections.abc import Iterable
 
+from grader.course.stubs import definition_is_stub, is_docstring
+
 DEFAULT_THRESHOLD = 0.92  # difflib ratio over normalised tokens
 MIN_TOKENS = 25  # shorter submissions carry too little to compare
 SHINGLE = 5
@@ -35,24 +39,11 @@ _KEEP = set(dir(builtins)) | {"self", "cls"}
 
 
 def _strip_docstrings_and_stubs(tree: ast.Module) -> ast.Module:
-    def is_doc(node: ast.stmt) -> bool:
-        return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
-
-    def is_stub(body: list[ast.stmt]) -> bool:
-        rest = [n for n in body if not is_doc(n)]
-        if len(rest) != 1 or not isinstance(rest[0], ast.Raise):
-            return False
-        exc = rest[0].exc
-        target = exc.func if isinstance(exc, ast.Call) else exc
-        return isinstance(target, ast.Name) and target.id == "NotImplementedError"
-
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if isinstance(body, list) and body and is_doc(body[0]) and len(body) > 1:
+        if isinstance(body, list) and body and is_docstring(body[0]) and len(body) > 1:
             node.body = body[1:]  # type: ignore[attr-defined]
-    tree.body = [
-        n for n in tree.body if not (isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and is_stub(n.body)) and not is_doc(n)
-    ]
+    tree.body = [n for n in tree.body if not definition_is_stub(n) and not is_docstring(n)]
     return tree
 
 

@@ -1,5 +1,7 @@
 """Pristine stubs: where `grade reset` and `grade drill` get an untouched stub from.
 
+Changes when a new source of untouched stubs is added.
+
 The learner edits ``exercises/exNN_slug/<file>.py`` in place, so the stub's original text
 must come from somewhere else. In order of trust:
 
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.course import Course, Exercise
+from grader.course.stubs import is_docstring, looks_like_stub
 
 STUBS_FOLDER = "stubs"
 GIT_TIMEOUT_S = 5.0
@@ -47,47 +50,6 @@ ORIGIN_REBUILT_REFERENCE = "the reference solution's signatures and docstrings, 
 class StubSource:
     files: dict[str, str]  # learner file name (as in exercise.yaml) -> text
     origin: str  # for the learner: where this stub came from
-
-
-# --- recognising a stub ---------------------------------------------------------------
-
-
-def _is_docstring(node: ast.stmt) -> bool:
-    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
-
-
-def _raises_not_implemented(node: ast.stmt) -> bool:
-    if not isinstance(node, ast.Raise) or node.exc is None:
-        return False
-    exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
-    return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
-
-
-def _body_is_stub(body: list[ast.stmt]) -> bool:
-    rest = [n for n in body if not _is_docstring(n) and not isinstance(n, ast.Pass)]
-    rest = [n for n in rest if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) and n.value.value is Ellipsis)]
-    return len(rest) == 1 and _raises_not_implemented(rest[0])
-
-
-def _definition_is_stub(node: ast.stmt) -> bool:
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return _body_is_stub(node.body)
-    if isinstance(node, ast.ClassDef):  # a class entry point: every method is a stub
-        methods = [n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-        return bool(methods) and all(_body_is_stub(m.body) for m in methods)
-    return False
-
-
-def looks_like_stub(source: str, entry_points: tuple[str, ...] | list[str]) -> bool:
-    """True when every entry point is defined at module level and only raises NotImplementedError."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return False
-    defined = {
-        n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-    }
-    return bool(entry_points) and all(name in defined and _definition_is_stub(defined[name]) for name in entry_points)
 
 
 def _read(path: Path) -> str | None:
@@ -205,7 +167,7 @@ class _Stubber(ast.NodeTransformer):
 
     @staticmethod
     def _stub_body(body: list[ast.stmt]) -> list[ast.stmt]:
-        keep: list[ast.stmt] = [body[0]] if body and _is_docstring(body[0]) else []
+        keep: list[ast.stmt] = [body[0]] if body and is_docstring(body[0]) else []
         return [*keep, ast.Raise(exc=ast.Name(id="NotImplementedError", ctx=ast.Load()), cause=None)]
 
     def visit_Module(self, node: ast.Module) -> ast.Module:
@@ -235,7 +197,7 @@ def _splice_stub(source: str, entry_points: tuple[str, ...]) -> str | None:
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.name not in entry_points:
             continue
         body = node.body
-        start = body[1] if len(body) > 1 and _is_docstring(body[0]) else (None if _is_docstring(body[0]) else body[0])
+        start = body[1] if len(body) > 1 and is_docstring(body[0]) else (None if is_docstring(body[0]) else body[0])
         if start is None:  # only a docstring: add the raise after it
             indent = " " * body[0].col_offset
             edits.append((body[0].end_lineno or body[0].lineno, body[0].end_lineno or body[0].lineno, f"{indent}raise NotImplementedError\n"))

@@ -1,5 +1,7 @@
 """Safe data across the process boundary: JSON for structure, ``.npy`` for arrays.
 
+Changes when a type may cross the boundary.
+
 Both sides use this module. The decoder is what the trusted side runs on bytes from an
 untrusted process, so it is strict: arrays are loaded with pickles refused and only
 numeric/bool dtypes, sizes and depth are bounded, and nothing is ever evaluated.

@@ -1,5 +1,7 @@
 """What can go wrong when a check calls the learner's code.
 
+Changes when a new way for a call to fail is told apart.
+
 Each is raised by the ``submission`` proxy in the trusted process and turned into the
 check's failure message by the results collector. All texts are plain data that the
 grader composed; the learner's own text (exception messages, tracebacks, prints) is

@@ -1,5 +1,7 @@
 """Static detection of forbidden calls in the learner's source.
 
+Changes when a new way to name a forbidden call must be caught.
+
 ``exercise.yaml`` lists dotted names (``torch.softmax``, ``torch.nn.functional.softmax``,
 ``torch.Tensor.softmax``), and ``"@"`` for the matrix-product operator. We resolve the learner's import aliases, walk every function,
 and report which forbidden names each function reaches, directly or through other

@@ -1,5 +1,7 @@
 """Framing of messages on a pipe: a small JSON envelope plus one encoded value.
 
+Changes when the framing between the grader and its workers changes.
+
 Frame: u64 envelope length, envelope JSON, u64 payload-header length, payload header,
 u64 blob count, then for each blob its u64 length and bytes. Lengths are checked
 against caps before anything is allocated, so a hostile sender cannot make the trusted

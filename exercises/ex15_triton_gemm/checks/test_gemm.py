@@ -32,18 +32,6 @@ if not GPU:
 needs_gpu = pytest.mark.skipif(not GPU, reason="speed is graded on a CUDA GPU only, and this machine has none")
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _no_gc_sweeps_at_exit(request):
-    """Grader workaround (as in ex09): at exit pytest runs gc.collect() five times; with torch
-    loaded each sweep takes about 0.5 s. Skip them: nothing here needs them."""
-    try:
-        from _pytest.unraisableexception import gc_collect_iterations_key
-
-        request.config.stash[gc_collect_iterations_key] = 0
-    except ImportError:
-        pass
-
-
 # --- inputs ------------------------------------------------------------------------------
 
 def size(rng, lo, hi):

@@ -1,5 +1,7 @@
 """Isolation layers applied in the worker, after fork and before the learner's import.
 
+Changes when a layer is added or one's rules change.
+
 Runs inside the untrusted process, but before any learner code exists there, so what
 it reports about itself is still the grader's own word. Each layer is detected at run
 time; a layer that cannot be applied is named with the reason, never skipped silently.

@@ -1,5 +1,7 @@
 """The untrusted side: serves calls into the learner's module.
 
+Changes when the worker's side of the protocol changes.
+
 Forked from the zygote (:mod:`grader.sandbox.inside.zygote`) once per check. Before the learner's
 module is imported, :func:`prepare` applies the limits and isolation layers and reports
 them; that report is the last word this process says that the grader can believe.

@@ -1,5 +1,7 @@
 """A fork server for workers: imports numpy (and torch, triton) once, forks per check.
 
+Changes when how workers are forked and reaped changes.
+
 Run as a script by the grader (``python -I -u -B grader/sandbox/inside/zygote.py FD``) with one end of a
 Unix socket pair. It runs no learner code itself. Each request carries three file
 descriptors (the worker's request pipe, answer pipe and output pipe) and a spec; the
