@@ -11,8 +11,9 @@ replayed on the same inputs.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -26,6 +27,7 @@ from grader.sandbox.failures import (
     MissingFunction,
     NotImplementedYet,
     SubmissionFailure,
+    WorkerStopped,
 )
 
 
@@ -119,6 +121,16 @@ class LocalBackend:
     def reset(self) -> None:
         pass
 
+    # Trusted code in this process: nothing to stop or settle around a timing.
+    def freeze(self) -> None:
+        pass
+
+    def thaw(self) -> None:
+        pass
+
+    def settle(self) -> None:
+        pass
+
 
 class WorkerBackend:
     """The learner's module in a worker process (see :mod:`grader.sandbox`)."""
@@ -143,6 +155,24 @@ class WorkerBackend:
 
     def prepare(self) -> None:
         self.worker.ensure_ready()
+
+    def settle(self) -> None:
+        """Before a timing: a worker with a thread or child left from its last call is killed and
+        replaced (seen in /proc by the grader), so nothing of the learner's runs beside the clock."""
+        self.worker.ensure_ready()
+        if self.worker.idle_and_alone():
+            return
+        self.worker.recycle()
+        self.worker.start()
+        self.worker.ensure_ready()
+        if not self.worker.idle_and_alone():
+            raise WorkerStopped(process_messages.NOT_ALONE_AFTER_IMPORT.format(file=self.label))
+
+    def freeze(self) -> None:
+        self.worker.freeze()
+
+    def thaw(self) -> None:
+        self.worker.thaw()
 
     def call(self, name: str, header: bytes, blobs: list[bytes], *, return_args: bool = False) -> tuple[bytes, list[bytes], float]:
         return self.worker.call(name, header, blobs, return_args=return_args)
@@ -171,6 +201,25 @@ class Submission:
                 f"{', '.join(self.entry_points)})"
             )
         return lambda *args, **kwargs: self._call(name, args, kwargs)[0]
+
+    @contextlib.contextmanager
+    def frozen(self) -> Iterator[None]:
+        """While the block runs, none of this submission's processes can run (see Worker.freeze)."""
+        freeze = getattr(self.backend, "freeze", None)
+        if freeze is not None:
+            freeze()
+        try:
+            yield
+        finally:
+            thaw = getattr(self.backend, "thaw", None)
+            if thaw is not None:
+                thaw()
+
+    def settle(self) -> None:
+        """Kill whatever the last call left running, before anything is timed."""
+        settle = getattr(self.backend, "settle", None)
+        if settle is not None:
+            settle()
 
     def timed(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, float]:
         """Call ``name`` and return (value, seconds), timed by the grader around the call."""

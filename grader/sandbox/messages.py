@@ -45,3 +45,7 @@ PROTOCOL = (
     "Does your code write to file descriptors it did not open?"
 )
 WORKER_START = "the grader could not start a process for your code: {detail}"
+NOT_ALONE_AFTER_IMPORT = (
+    "{file} leaves a thread or a process running once imported, so its speed cannot be measured "
+    "fairly: start no threads or processes at module level."
+)

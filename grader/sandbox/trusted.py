@@ -41,6 +41,8 @@ ZYGOTE_SCRIPT = Path(__file__).with_name("inside") / "zygote.py"
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 _POLL_SECONDS = 0.05
 OUTPUT_KEEP = 8 * 1024  # how much of the learner's printing we keep to show them
+FREEZE_CONFIRM_SECONDS = 1.0
+_STOPPED_STATES = frozenset("TtZX")  # stopped, traced, dead: none of these runs
 
 
 @dataclass
@@ -389,6 +391,34 @@ class Worker:
         except OSError:
             return False
 
+    def freeze(self) -> bool:
+        """Stop every task of the worker's process group (SIGSTOP) while another process is timed.
+
+        Confirmed from /proc, not from the worker: True once no task of the group can run.
+        A group that cannot be confirmed stopped within a second is killed instead (gone is
+        as good as frozen), and False says so."""
+        if self.pid is None:
+            return True
+        try:
+            os.killpg(self.pid, signal.SIGSTOP)
+        except (ProcessLookupError, PermissionError):
+            return True
+        deadline = time.monotonic() + FREEZE_CONFIRM_SECONDS
+        while time.monotonic() < deadline:
+            if all(state in _STOPPED_STATES for state in _group_task_states(self.pid)):
+                return True
+            time.sleep(0.001)
+        self.recycle()
+        return False
+
+    def thaw(self) -> None:
+        """Let a frozen worker run again."""
+        if self.pid is not None:
+            try:
+                os.killpg(self.pid, signal.SIGCONT)
+            except (ProcessLookupError, PermissionError):
+                pass
+
     def recycle(self) -> None:
         """End this worker; the next call starts a fresh one (the import failure is kept)."""
         if not self.started:
@@ -591,6 +621,25 @@ class Worker:
         if sig == signal.SIGXFSZ:
             return WorkerStopped(messages.FILE_TOO_BIG.format(call=call, limit=limits.file_size_mb), output=output)
         return WorkerStopped(messages.KILLED.format(call=call, signal=signal.Signals(sig).name), output=output)
+
+
+def _group_task_states(pgid: int) -> list[str]:
+    """The state letter of every thread of every process in process group ``pgid``, from /proc."""
+    states: list[str] = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+            if int(fields[2]) != pgid:
+                continue
+            for task in os.listdir(f"/proc/{entry}/task"):
+                with open(f"/proc/{entry}/task/{task}/stat", "rb") as fh:
+                    states.append(fh.read().rsplit(b")", 1)[1].split()[0].decode())
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile: it runs no more
+    return states
 
 
 def becomes_nobody() -> bool:

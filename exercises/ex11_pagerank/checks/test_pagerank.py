@@ -3,12 +3,15 @@
 import numpy as np
 
 from grader.checking import expect, fail, inputs, points
+from grader.checking.speed import race
 
 L1_HINT = (
     "measure the change of an update with the L1 norm, np.abs(new - r).sum() (not the largest "
     "element, not the Euclidean length), stop as soon as it is below tol, and count every update "
     "made, the one that met tol included"
 )
+
+SPEED_LIMIT = 3.0  # times the reference's time, measured in the same run
 
 
 def web(rng, n, links_per_page=3.0, dangling=2, duplicates=4):
@@ -199,24 +202,24 @@ def test_int32_page_ids_are_accepted_and_left_unchanged(submission, reference, r
 @points(4)
 def test_a_million_links_take_at_most_3x_the_reference_time(submission, reference_process, rng):
     n, m, updates = 200_000, 1_000_000, 30
-    # A random web with 1% dangling pages, built directly (inputs.directed_graph is slower at this size).
-    linking = rng.permutation(n)[: n - n // 100]
-    src, dst = linking[rng.integers(0, len(linking), size=m)], rng.integers(0, n, size=m)
-    # tol = 0 is never reached: both sides make exactly `updates` updates, so the times compare like for like.
-    expected, ref_seconds = reference_process.timed("pagerank", src, dst, n, 0.85, 0.0, updates)
-    value, seconds = submission.timed("pagerank", src, dst, n, 0.85, 0.0, updates)
-    ranks, _ = result_pair(value)
-    expect(ranks, "ranks").to_match(expected[0], rtol=1e-6, atol=1e-14)
-    if seconds > 3 * ref_seconds:  # timings on a shared machine wobble: measure once more, keep the best
-        ref_seconds = min(ref_seconds, reference_process.timed("pagerank", src, dst, n, 0.85, 0.0, updates)[1])
-        value, again = submission.timed("pagerank", src, dst, n, 0.85, 0.0, updates)
-        expect(value[0], "ranks").to_match(expected[0], rtol=1e-6, atol=1e-14)
-        seconds = min(seconds, again)
-    ratio = seconds / ref_seconds
-    expect(ranks, "ranks").to_satisfy(
-        ratio <= 3.0,
-        f"{updates} updates on {m:,} links between {n:,} pages took {seconds:.2f} s; the reference took "
-        f"{ref_seconds:.2f} s on the same graph in the same run ({ratio:.1f}×; at most 3× earns the points). "
-        "Vectorise one update: shares = r[src] / outdeg[src] for every edge at once, then "
-        "np.bincount(dst, weights=shares, minlength=n). No Python loop over edges or pages, and no n × n matrix.",
+
+    def graph() -> tuple:
+        # A fresh random web every round, with 1% dangling pages (built directly: inputs.directed_graph
+        # is slower at this size). tol = 0 is never reached: both sides make exactly `updates` updates.
+        linking = rng.permutation(n)[: n - n // 100]
+        return linking[rng.integers(0, len(linking), size=m)], rng.integers(0, n, size=m), n, 0.85, 0.0, updates
+
+    def judge(value, expected, args) -> None:
+        ranks, _ = result_pair(value)
+        expect(ranks, "ranks").to_match(expected[0], rtol=1e-6, atol=1e-14)
+
+    timing = race(submission, reference_process, "pagerank", graph, limit=SPEED_LIMIT, rounds=3, judge=judge)
+    if timing.passed:
+        return
+    best = timing.best
+    fail(
+        f"{updates} updates on {m:,} links between {n:,} pages took {best.seconds:.2f} s at best; the reference took "
+        f"{best.reference_seconds:.2f} s on the same graph in the same run ({best.ratio:.1f}×; at most {SPEED_LIMIT:g}× "
+        "earns the points). Vectorise one update: shares = r[src] / outdeg[src] for every edge at once, then "
+        "np.bincount(dst, weights=shares, minlength=n). No Python loop over edges or pages, and no n × n matrix."
     )
