@@ -61,3 +61,9 @@ class UsageError(GradeError):
     """The person asked for something that does not exist or cannot be done."""
 
     exit_code = EXIT_USAGE
+
+
+class IsolationMissing(GradeError):
+    """An isolation layer the grading requires could not be applied: nothing was graded."""
+
+    exit_code = EXIT_USAGE

@@ -9,6 +9,8 @@ from __future__ import annotations
 import click
 
 from grader.grading.results import ExerciseResult
+from grader.sandbox.messages import ISOLATION_WEAK
+from grader.sandbox.wire import LAYER_HOLDS
 
 PASS, FAIL = "✓", "✗"
 REPLAY = "seed {seed} · replay exactly with: grade {exercise} --seed {seed}"
@@ -35,11 +37,11 @@ def score_card(result: ExerciseResult, *, show_passed: bool = True) -> str:
         lines.append(click.style(f"graded {result.file} in {result.seconds:.2f} s", dim=True))
     for note in result.notes:
         lines.append(click.style("! " + note, fg="yellow"))
-    off = {layer: state for layer, state in result.isolation.items() if state.startswith("off")}
+    off = {layer: state for layer, state in result.isolation.items() if not state.startswith(LAYER_HOLDS)}
     if off:
-        # Never silent: the learner's code ran with fewer walls than this machine could give.
+        # Never silent: the learner's code ran with fewer walls than a gradebook grading demands.
         said = "; ".join(f"{layer} {state}" for layer, state in off.items())
-        lines.append(click.style(f"isolation: {said}", dim=True))
+        lines.append(click.style("! " + ISOLATION_WEAK.format(said=said), fg="yellow"))
     lines.append("")
     width = max((len(c.name) for c in result.checks), default=10)
     for c in result.checks:

@@ -49,3 +49,23 @@ NOT_ALONE_AFTER_IMPORT = (
     "{file} leaves a thread or a process running once imported, so its speed cannot be measured "
     "fairly: start no threads or processes at module level."
 )
+ISOLATION_MISSING = (
+    "grading stopped before any submitted code ran: {layers} could not be applied on this machine.\n"
+    "{details}\n"
+    "Scores recorded for someone else (grade batch, the Gradescope autograder) need every layer. "
+    "On a machine that truly cannot have them, pass --allow-weak-isolation to grade batch, or set "
+    "allow_weak_isolation: true in course.yaml (the Gradescope autograder reads it); each weaker grading says so."
+)
+ISOLATION_LAYER = "  {layer}: {report}. To get it: {advice}"
+ISOLATION_ADVICE = {
+    "network namespace": "allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 and "
+    "user.max_user_namespaces > 0), or in a container allow unshare (Docker: a seccomp profile that permits it)",
+    "landlock": "run Linux 5.13 or later with Landlock enabled (CONFIG_SECURITY_LANDLOCK=y and landlock in the "
+    "kernel's lsm= list)",
+    "privileges": "run the grader as root (it then drops every capability in the worker) or as an unprivileged user",
+    "seccomp": "install libseccomp (apt-get install libseccomp2) and the pyseccomp package (pip install pyseccomp)",
+}
+ISOLATION_WEAK = (
+    "isolation is weaker on this machine ({said}): fine for grading your own work; a grading that records "
+    "scores for someone else refuses to run like this."
+)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.course import Exercise, Limits
+from grader.errors import IsolationMissing
 from grader.sandbox import messages, wire
 from grader.sandbox.failures import (
     ImportFailed,
@@ -40,6 +41,8 @@ from grader.sandbox.failures import (
 ZYGOTE_SCRIPT = Path(__file__).with_name("inside") / "zygote.py"
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 _POLL_SECONDS = 0.05
+# Every layer the worker applies (grader/sandbox/inside/isolation.py, apply_all), in its order.
+ISOLATION_LAYERS = ("network namespace", "landlock", "privileges", "seccomp")
 OUTPUT_KEEP = 8 * 1024  # how much of the learner's printing we keep to show them
 FREEZE_CONFIRM_SECONDS = 1.0
 _STOPPED_STATES = frozenset("TtZX")  # stopped, traced, dead: none of these runs
@@ -54,6 +57,7 @@ class WorkerConfig:
     forbidden: tuple[str, ...] = ()
     env: dict[str, str] | None = None
     disable_layers: tuple[str, ...] = ()  # for tests of the layers themselves
+    required_layers: tuple[str, ...] = ()  # the worker refuses to import the learner's module without these
 
 
 def scrubbed_env(scratch: str, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -244,10 +248,18 @@ def prestart(exercise: Exercise) -> None:
     zygote_for(_preload_for(exercise), _env_for(exercise))
 
 
-def worker_for(exercise: Exercise, files: list[tuple[str, Path]], *, disable_layers: tuple[str, ...] = ()) -> Worker:
+def worker_for(
+    exercise: Exercise,
+    files: list[tuple[str, Path]],
+    *,
+    require_isolation: bool = False,
+    disable_layers: tuple[str, ...] = (),
+) -> Worker:
     """The worker for ``exercise`` over ``files`` (name in the scratch folder, source), built in
     one call: the module to import, limits, what the zygote preloads, forbidden names and
-    environment all come from the exercise. Not started: :meth:`Worker.start` queues it."""
+    environment all come from the exercise. With ``require_isolation`` (a grading whose score
+    is recorded for someone else) the worker refuses to import the learner's module unless
+    every isolation layer holds. Not started: :meth:`Worker.start` queues it."""
     return Worker(
         WorkerConfig(
             module_name=exercise.module_name,
@@ -257,6 +269,7 @@ def worker_for(exercise: Exercise, files: list[tuple[str, Path]], *, disable_lay
             forbidden=exercise.forbidden,
             env=_env_for(exercise),
             disable_layers=disable_layers,
+            required_layers=ISOLATION_LAYERS if require_isolation else (),
         )
     )
 
@@ -351,6 +364,7 @@ class Worker:
             "cpu_seconds": limits.cpu_seconds,
             "forbidden": list(self.config.forbidden),
             "disable_layers": list(self.config.disable_layers),
+            "required_layers": list(self.config.required_layers),
         }
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
@@ -465,6 +479,18 @@ class Worker:
             layers = envelope.get("layers")
             self.layers = {str(k): str(v) for k, v in layers.items()} if isinstance(layers, dict) else {}
             self._hello = True
+            # Sent before any learner code existed in the worker: still the grader's own word.
+            refused = [str(x) for x in envelope.get("refused") or [] if str(x) in self.config.required_layers]
+            if refused:
+                self.recycle()
+                raise IsolationMissing(_isolation_missing(refused, self.layers))
+
+    def connect(self) -> None:
+        """Start the worker if needed and wait for its report of the isolation layers (not for
+        the learner's import); raises IsolationMissing when a required layer is missing."""
+        if not self.started:
+            self.start()
+        self._connect()
 
     def ensure_ready(self) -> None:
         """Start the worker if needed and wait for its import; raises ImportFailed."""
@@ -621,6 +647,19 @@ class Worker:
         if sig == signal.SIGXFSZ:
             return WorkerStopped(messages.FILE_TOO_BIG.format(call=call, limit=limits.file_size_mb), output=output)
         return WorkerStopped(messages.KILLED.format(call=call, signal=signal.Signals(sig).name), output=output)
+
+
+def _isolation_missing(refused: list[str], layers: dict[str, str]) -> str:
+    details = "\n".join(
+        messages.ISOLATION_LAYER.format(layer=name, report=layers.get(name, "not reported"), advice=messages.ISOLATION_ADVICE.get(name, "see README.md, Security"))
+        for name in refused
+    )
+    return messages.ISOLATION_MISSING.format(layers=", ".join(refused), details=details)
+
+
+def weak_layers(layers: dict[str, str]) -> dict[str, str]:
+    """The layers of a worker's report that do not hold, with their reasons."""
+    return {name: report for name, report in layers.items() if not report.startswith(wire.LAYER_HOLDS)}
 
 
 def _group_task_states(pgid: int) -> list[str]:

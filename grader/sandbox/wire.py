@@ -21,6 +21,8 @@ MAX_BLOBS = 4096
 # The exit status of a worker whose own code failed (learner code broke the interpreter under
 # it), as opposed to the learner's sys.exit(n): both sides of the protocol read it from here.
 BROKEN_STATUS = 70
+# How an isolation layer's report begins when the layer holds ("not needed": no privileges to drop).
+LAYER_HOLDS = ("on", "not needed")
 
 
 class WireError(Exception):

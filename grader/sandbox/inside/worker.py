@@ -95,6 +95,8 @@ def serve(req_fd: int, resp_fd: int, module_name: str, scratch: str, codec: Any,
             view = view[n:]
 
     send(hello)  # before any learner code: the layers report
+    if hello.get("refused"):
+        return  # a required layer is missing: the learner's module is never imported
     module = None
     while True:
         try:
@@ -145,10 +147,12 @@ def run_child(req_fd: int, resp_fd: int, out_fd: int, spec: dict[str, Any], modu
         isolation = modules["isolation"]
         isolation.apply_rlimits(spec)
         layers = isolation.apply_all(scratch, spec)
+        wire = modules["wire"]
+        refused = [name for name in spec.get("required_layers", ()) if not layers.get(name, "off").startswith(wire.LAYER_HOLDS)]
         forbid(spec.get("forbidden", []))
         sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
         sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
-        serve(req_fd, resp_fd, spec["module"], scratch, modules["codec"], modules["wire"], {"ok": True, "layers": layers, "pid": os.getpid()})
+        serve(req_fd, resp_fd, spec["module"], scratch, modules["codec"], modules["wire"], {"ok": True, "layers": layers, "pid": os.getpid(), "refused": refused})
     except BaseException:
         status = modules["wire"].BROKEN_STATUS
         try:
