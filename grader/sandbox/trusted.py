@@ -13,6 +13,9 @@ every orphan it left; the next call starts a fresh worker.
 from __future__ import annotations
 
 import atexit
+import functools
+import glob
+import importlib.util
 import json
 import os
 import select
@@ -58,6 +61,7 @@ class WorkerConfig:
     env: dict[str, str] | None = None
     disable_layers: tuple[str, ...] = ()  # for tests of the layers themselves
     required_layers: tuple[str, ...] = ()  # the worker refuses to import the learner's module without these
+    gpu_compiler: bool = False  # may run Triton's GPU compiler (ptxas, a C compiler) and only that
 
 
 def scrubbed_env(scratch: str, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -254,12 +258,16 @@ def worker_for(
     *,
     require_isolation: bool = False,
     disable_layers: tuple[str, ...] = (),
+    gpu_compiler: bool | None = None,
 ) -> Worker:
     """The worker for ``exercise`` over ``files`` (name in the scratch folder, source), built in
     one call: the module to import, limits, what the zygote preloads, forbidden names and
     environment all come from the exercise. With ``require_isolation`` (a grading whose score
     is recorded for someone else) the worker refuses to import the learner's module unless
-    every isolation layer holds. Not started: :meth:`Worker.start` queues it."""
+    every isolation layer holds. A Triton exercise on a CUDA machine (or ``gpu_compiler``)
+    may run Triton's GPU compiler, and nothing else. Not started: :meth:`Worker.start` queues it."""
+    if gpu_compiler is None:
+        gpu_compiler = "triton" in exercise.requires and has_cuda()
     return Worker(
         WorkerConfig(
             module_name=exercise.module_name,
@@ -267,11 +275,32 @@ def worker_for(
             limits=exercise.limits,
             preload=_preload_for(exercise),
             forbidden=exercise.forbidden,
-            env=_env_for(exercise),
+            env={} if gpu_compiler else _env_for(exercise),  # compiled for the GPU, not interpreted
             disable_layers=disable_layers,
             required_layers=ISOLATION_LAYERS if require_isolation else (),
+            gpu_compiler=gpu_compiler,
         )
     )
+
+
+@functools.lru_cache(maxsize=1)
+def gpu_compiler_executables() -> tuple[str, ...]:
+    """What Triton executes when it compiles for an NVIDIA GPU: its own ptxas (and tools) to make
+    a cubin, ldconfig to find libcuda, and a C compiler (with its assembler, linker and the
+    ELF interpreter they need) for its launcher. Landlock lets a compiler worker execute these
+    files and folders, and nothing else."""
+    found: list[str] = []
+    spec = importlib.util.find_spec("triton")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        found.append(os.path.join(location, "backends", "nvidia", "bin"))
+    for name in ("gcc", "cc", "clang", "as", "ld", "ld.bfd", "ld.gold", "ldconfig"):
+        path = shutil.which(name, path="/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+        if path:
+            found += [path, os.path.realpath(path)]
+    found += ["/sbin/ldconfig", "/usr/sbin/ldconfig", "/sbin/ldconfig.real", "/usr/lib/gcc", "/usr/libexec/gcc"]
+    found += glob.glob("/lib64/ld-linux*.so*") + glob.glob("/lib/ld-linux*.so*")
+    found = [os.path.realpath(p) if os.path.isfile(p) else p for p in found]
+    return tuple(sorted({p for p in found if os.path.exists(p)}))
 
 
 def _preload_for(exercise: Exercise) -> tuple[str, ...]:
@@ -337,6 +366,7 @@ class Worker:
         self._imported = False
         self._zygote: Zygote | None = None
         self.file_label = config.files[0][0] if config.files else config.module_name + ".py"
+        self.triton_cache: str | None = None
 
     @property
     def started(self) -> bool:
@@ -350,13 +380,25 @@ class Worker:
             dest = Path(self.scratch, name)
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dest)
+        env = dict(self.config.env or {})
+        compiler: dict[str, list[str]] = {}
+        if self.config.gpu_compiler:
+            # One Triton cache per grading (kept across its checks, removed with it): nothing one
+            # learner's compilation leaves can reach another's.
+            if self.triton_cache is None:
+                self.triton_cache = tempfile.mkdtemp(prefix="grade-triton-")
+            env.update(TRITON_CACHE_DIR=self.triton_cache, TRITON_HOME=self.triton_cache)
+            compiler = {"executables": list(gpu_compiler_executables()), "writable": [self.triton_cache]}
         if os.geteuid() == 0 and "privileges" not in self.config.disable_layers and becomes_nobody():
             _hand_over(self.scratch)
+            if self.triton_cache is not None:
+                _hand_over(self.triton_cache)
         limits = self.config.limits
         spec = {
             "scratch": self.scratch,
             "module": self.config.module_name,
-            "env": scrubbed_env(self.scratch, self.config.env),
+            "env": scrubbed_env(self.scratch, env),
+            "compiler": compiler,
             "memory_mb": limits.memory_mb,
             "address_space_mb": limits.address_space_mb,
             "file_size_mb": limits.file_size_mb,
@@ -456,7 +498,12 @@ class Worker:
         self.pid = None
         self._ticket = None
 
-    close = recycle
+    def close(self) -> None:
+        """End the worker for good: also remove what this grading's compilations cached."""
+        self.recycle()
+        if self.triton_cache is not None:
+            shutil.rmtree(self.triton_cache, ignore_errors=True)
+            self.triton_cache = None
 
     def __enter__(self) -> Worker:
         return self

@@ -72,10 +72,14 @@ def read_only_paths() -> list[str]:
     return sorted(p for p in paths if os.path.exists(p))
 
 
-def apply_landlock(scratch: str) -> str:
+def apply_landlock(scratch: str, executables: list[str] | tuple[str, ...] = (), writable: list[str] | tuple[str, ...] = ()) -> str:
     """Read-only access to the interpreter and system libraries, full access to the scratch
     folder, nothing else: the course (references, hidden checks) is out of reach. From ABI 4
-    no TCP bind/connect; from ABI 6 no signals or abstract sockets beyond this process."""
+    no TCP bind/connect; from ABI 6 no signals or abstract sockets beyond this process.
+
+    ``executables``: files (or folders) that may be executed, for a GPU kernel compiler
+    (ptxas, the C compiler of Triton's launcher); nothing else can be. ``writable``: folders
+    beside the scratch one with full access (Triton's cache for this grading)."""
     abi = landlock_abi()
     if abi <= 0:
         raise OSError("Landlock is not supported by this kernel")
@@ -90,6 +94,8 @@ def apply_landlock(scratch: str) -> str:
         rules: list[tuple[str, int]] = [(p, READ) for p in read_only_paths()]
         rules += [(f"/proc/{os.getpid()}", READ), ("/dev/null", READ_WRITE_FILE), ("/dev/zero", _FS["READ_FILE"]),
                   ("/dev/urandom", _FS["READ_FILE"]), ("/dev/random", _FS["READ_FILE"]), (scratch, fs)]
+        rules += [(p, fs) for p in writable]
+        rules += [(p, READ | _FS["EXECUTE"]) for p in executables]
         rules += [(f"/dev/{d}", READ_WRITE_FILE | (_FS["IOCTL_DEV"] if abi >= 5 else 0))
                   for d in os.listdir("/dev") if d.startswith("nvidia")]
         for path, access in rules:
@@ -175,16 +181,21 @@ def readable_by_others(path: str) -> bool:
     return True
 
 
-def apply_seccomp() -> str:
+def apply_seccomp(compiler: bool = False) -> str:
     """No sockets, no new processes (threads are fine), no exec, no ptrace, no signals to
-    other processes, no namespace or mount games. Needs pyseccomp and libseccomp."""
+    other processes, no namespace or mount games. Needs pyseccomp and libseccomp.
+
+    ``compiler``: a GPU kernel exercise on a CUDA machine, whose Triton runs ptxas and a C
+    compiler: new processes and exec are allowed, and Landlock decides which files may be
+    executed (only the compiler's). Every other rule stays, and children inherit them all."""
     try:
         import pyseccomp as seccomp
     except Exception as exc:  # missing package or missing libseccomp.so
         raise OSError(f"pyseccomp unavailable ({type(exc).__name__})") from None
     deny = seccomp.ERRNO(errno.EPERM)
     f = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
-    for name in ("socket", "socketpair", "fork", "vfork", "execve", "execveat", "ptrace", "process_vm_readv",
+    processes = () if compiler else ("fork", "vfork", "execve", "execveat")
+    for name in (*processes, "socket", "socketpair", "ptrace", "process_vm_readv",
                  "process_vm_writev", "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "bpf",
                  "perf_event_open", "keyctl", "add_key", "request_key", "userfaultfd", "kexec_load", "init_module",
                  "finit_module", "delete_module", "reboot", "swapon", "swapoff", "setsid", "setpgid", "personality",
@@ -194,14 +205,15 @@ def apply_seccomp() -> str:
         except Exception:
             pass  # not a syscall on this architecture
     # clone: threads only. clone3 reports ENOSYS so glibc falls back to clone, where flags are visible.
-    f.add_rule(deny, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_THREAD, 0))
+    if not compiler:
+        f.add_rule(deny, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_THREAD, 0))
     f.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
     me = os.getpid()
     f.add_rule(deny, "kill", seccomp.Arg(0, seccomp.NE, me))
     f.add_rule(deny, "tgkill", seccomp.Arg(0, seccomp.NE, me))
     f.add_rule(deny, "rt_sigqueueinfo", seccomp.Arg(0, seccomp.NE, me))
     f.load()
-    return "on"
+    return "on (processes may run the GPU compiler)" if compiler else "on"
 
 
 LAYERS = ("network namespace", "landlock", "privileges", "seccomp")
@@ -210,11 +222,12 @@ LAYERS = ("network namespace", "landlock", "privileges", "seccomp")
 def apply_all(scratch: str, spec: dict[str, Any]) -> dict[str, str]:
     """Apply every layer; return {layer: 'on ...' or 'off: reason'}."""
     report: dict[str, str] = {}
+    compiler = spec.get("compiler") or {}
     steps = (
         ("network namespace", enter_network_namespace),
-        ("landlock", lambda: apply_landlock(scratch)),
+        ("landlock", lambda: apply_landlock(scratch, compiler.get("executables", ()), compiler.get("writable", ()))),
         ("privileges", drop_privileges),
-        ("seccomp", apply_seccomp),
+        ("seccomp", lambda: apply_seccomp(bool(compiler))),
     )
     disabled = set(spec.get("disable_layers", ()))
     for name, step in steps:
