@@ -6,8 +6,8 @@ import dataclasses
 import textwrap
 from pathlib import Path
 
+from grader.checking.results import ExerciseResult
 from grader.course import Exercise, Limits, load_course
-from grader.grading.results import ExerciseResult
 from grader.grading.runner import grade
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -134,14 +134,31 @@ def test_isolation_layers_are_reported_and_a_missing_one_is_named(course_dir):
     assert set(layers) == {"network namespace", "landlock", "privileges", "seccomp"}
     assert all(v.startswith("on") or v.startswith("off: ") or v.startswith("not needed") for v in layers.values()), layers
 
+    from grader.checking.results import ExerciseResult
     from grader.grading.card import score_card
-    from grader.grading.results import ExerciseResult
 
     result = ExerciseResult("ex01", "Cosine similarity", 1, 20.0, isolation={"landlock": "on (ABI 7)", "seccomp": "off: pyseccomp unavailable"})
-    assert "isolation: seccomp off: pyseccomp unavailable" in click_unstyle(score_card(result))
+    assert "isolation is weaker on this machine (seccomp off: pyseccomp unavailable)" in click_unstyle(score_card(result))
 
 
 def click_unstyle(text: str) -> str:
     import click
 
     return click.unstyle(text)
+
+
+def test_the_shared_table_pads_columns_and_styles_only_the_last_cell():
+    from grader.cli._output import table
+
+    plain = [click_unstyle(line) for line in table(("id", "score"), [("ex01", "20/20"), ("ex10", "5/8")])]
+    assert plain == ["  id    score", "  ex01  20/20", "  ex10  5/8"]
+    styled = table(("id", "status"), [("ex01", "solved")], [{"fg": "green"}])
+    assert click_unstyle(styled[1]) == "  ex01  solved" and styled[1] != click_unstyle(styled[1])
+
+
+def test_verify_seeds_are_fixed_unless_fresh_ones_are_asked_for():
+    from grader.instructor.verify import choose_seeds
+
+    assert choose_seeds(3) == (1, 2, 3)
+    fresh = choose_seeds(4, fresh=True)
+    assert len(fresh) == 4 and all(1 <= s < 2**31 - 1 for s in fresh)

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from grader.checking.results import CheckResult, ExerciseResult
 from grader.course import load_course
-from grader.grading.results import CheckResult, ExerciseResult
 from grader.instructor.verify import _unstable, verify_exercise
 
 from .instructor_support import EX, make_course

@@ -15,7 +15,8 @@ import pytest
 
 from grader.checking.misconceptions import load_misconceptions
 from grader.course import load_course
-from grader.instructor.publish import find_leaks, keep_only, plan_exercise, reference_fingerprints
+from grader.instructor.publish.bundle import find_leaks, reference_fingerprints
+from grader.instructor.publish.plan import keep_only, plan_exercise
 
 from .instructor_support import CLASS, EX, ROOT, SECRET, make_course, notebook
 
@@ -251,3 +252,44 @@ def test_nbgrader_generate_assignment_accepts_the_notebooks(published, tmp_path)
     results = _run_cells(release)
     assert results["solution"] == "ok"
     assert any(v.startswith("AssertionError") for v in results.values())
+
+
+@pytest.mark.slow
+def test_nbgrader_autograde_scores_the_notebook_checks_with_nothing_on_stderr(published, tmp_path):
+    """nbgrader's own autograde, in real kernels: the solution earns every point, a known mistake
+    loses exactly the checks that catch it, and no cell writes to stderr (which nbgrader scores 0)."""
+    pytest.importorskip("nbgrader", reason="nbgrader is not installed (pip install nbgrader): its own autograde cannot run")
+    from nbgrader.api import Gradebook
+
+    course = tmp_path / "nbcourse"
+    shutil.copytree(published["out"] / "nbgrader" / "source", course / "source")
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.root = '.'\nc.CourseDirectory.course_id = 'grade-test'\n"
+        "c.Exchange.root = '.exchange'\nc.ExecutePreprocessor.timeout = 120\n"
+    )
+
+    def nbgrader(*args: str) -> None:
+        run = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stdout + run.stderr
+
+    nbgrader("db", "assignment", "add", EX)
+    for student in ("right", "wrong"):
+        nbgrader("db", "student", "add", student)
+    nbgrader("generate_assignment", EX, "--force")
+    source = _notebook(published)
+    for student, code in (("right", None), ("wrong", CLASS["misc_least_first"][0])):
+        nb = json.loads(json.dumps(source))
+        if code is not None:
+            cell = next(c for c in nb["cells"] if c["metadata"]["nbgrader"].get("solution"))
+            cell["source"] = code.splitlines(keepends=True)
+        folder = course / "submitted" / student / EX
+        folder.mkdir(parents=True)
+        (folder / f"{EX}.ipynb").write_text(json.dumps(nb))
+    nbgrader("autograde", EX, "--force")
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        scores = {s: gb.find_submission(EX, s).score for s in ("right", "wrong")}
+    assert scores == {"right": 20, "wrong": 16}  # the three top_k checks: 2 + 1 + 1 points
+    for student in ("right", "wrong"):
+        graded = json.loads((course / "autograded" / student / EX / f"{EX}.ipynb").read_text())
+        streams = [o for c in graded["cells"] for o in c.get("outputs", []) if o.get("name") == "stderr"]
+        assert streams == [], streams

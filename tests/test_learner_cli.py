@@ -520,7 +520,7 @@ def test_ctrl_c_during_grading_is_not_swallowed() -> None:
 
 
 def test_the_ticker_shows_elapsed_time_past_pytest_capture(capfd: pytest.CaptureFixture[str]) -> None:
-    from grader.learner.history import Ticker
+    from grader.cli._output import Ticker
 
     with Ticker("grading ex07", delay=0.0, interval=0.05, force=True):
         time.sleep(0.3)

@@ -129,6 +129,21 @@ def test_two(rng):
     assert first == again and first != other and first[0] != first[1]
 
 
+def test_rng_is_check_rng_of_the_seed_and_the_checks_pytest_name(pytester):
+    from grader.checking.plugin import check_rng
+
+    source = """
+import pytest
+@pytest.mark.parametrize("shape", [(2,), (3,)])
+def test_p(rng, shape):
+    raise AssertionError(str(rng.integers(0, 2**31, size=shape).tolist()))
+"""
+    outputs = {r.test_id: r.output for r in run(pytester, source, seed=8).results.values()}
+    assert set(outputs) == {"test_p[shape0]", "test_p[shape1]"}
+    for test_id, output in outputs.items():
+        size = 2 if test_id.endswith("0]") else 3
+        assert str(check_rng(8, test_id).integers(0, 2**31, size=size).tolist()) in output
+
 def test_a_hook_wrapper_in_a_conftest_cannot_turn_failures_into_passes(tmp_path):
     """A conftest.py dropped beside the checks is never loaded by the grader."""
 

@@ -3,9 +3,10 @@
 Changes when the check-writing API changes. The package around it holds the rest of that
 API's machinery: the pytest plugin that gives checks their fixtures (:mod:`plugin`), the
 ``submission`` proxy (:mod:`proxy`), comparisons (:mod:`expect`), input generators
-(:mod:`inputs`), known mistakes (:mod:`misconceptions`) and the texts they show the learner
-(:mod:`messages`). pytest is imported only when a mark is made, so importing the proxy or the
-comparisons stays cheap on paths that never run a check.
+(:mod:`inputs`), known mistakes (:mod:`misconceptions`), speed races (:mod:`speed`), the
+texts they show the learner (:mod:`messages`) and the results they produce (:mod:`results`).
+pytest is imported only when a mark is made, so importing the proxy, the comparisons or the
+results stays cheap on paths that never run a check.
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ trusted process. It provides ``submission`` (the proxy to the learner's worker),
 ``reference`` (the solution module, trusted), ``rng`` and ``seed``; reads ``points``
 and ``visibility`` marks; and turns each check's ``call`` report (and setup/teardown
 errors) into a :class:`CheckResult` with a message written for the learner.
+
+:func:`run_in_process` is the one way checks are run (lean pytest, this plugin only), by
+``grade exNN`` and by the nbgrader notebooks' cells (:mod:`grader.checking.notebook`) alike;
+:func:`check_rng` the one derivation of a check's random inputs.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from grader.checking.expect import CheckFailure, describe, describe_call
 from grader.checking.expect import _active as active_submissions
 from grader.checking.misconceptions import Misconception, matching
 from grader.checking.proxy import Submission
-from grader.grading.results import CheckResult
+from grader.checking.results import CheckResult
 from grader.sandbox.failures import NotImplementedYet, SubmissionFailure
 
 SETUP_ERROR = "this check could not be prepared, so it earned no points: {error}"
@@ -64,6 +68,15 @@ def check_name(item: pytest.Item) -> str:
     words = base.removeprefix("test_").replace("_", " ")
     callspec = getattr(item, "callspec", None)
     return f"{words} [{callspec.id}]" if callspec else words
+
+
+def check_rng(seed: int, check: str) -> np.random.Generator:
+    """The ``rng`` a check receives: from the run's seed and the check's pytest name (``test_x[float32]``).
+
+    Per check, so a check's inputs do not depend on which checks ran before it; the one
+    derivation for ``grade exNN``, batch, Gradescope and the nbgrader notebooks alike.
+    """
+    return np.random.default_rng([seed, zlib.crc32(check.encode())])
 
 
 class GradingPlugin:
@@ -124,8 +137,7 @@ class GradingPlugin:
 
     @pytest.fixture
     def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
-        # Per check, so a check's inputs do not depend on which checks ran before it.
-        return np.random.default_rng([self._seed, zlib.crc32(request.node.name.encode())])
+        return check_rng(self._seed, request.node.name)
 
     # -- hooks -----------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -257,6 +269,41 @@ class GradingPlugin:
             chosen = next((v for v in found if v.name == self._prefer), found[0])
             result.misconception = chosen.name
             result.output += "\n" + LOOKS_LIKE.format(name=chosen.name, feedback=chosen.feedback)
+
+
+# pytest, lean: only the plugins grading needs. Every plugin module imported is start-up time
+# on `grade ex01`, and some cost more: unraisableexception's gc.collect() at exit takes ~0.5 s
+# with torch loaded; capture redirects the process's fds around every phase of every check
+# (~7 ms of a 55 ms grading), though checks are the course's code and print nothing (the
+# learner's output is caught in the worker). Checks say what failed through expect(), so no
+# assertion rewriting; and a conftest.py dropped beside the checks must never run in the
+# grader's process.
+PYTEST_ARGS = (
+    "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:terminal", "-p", "no:pastebin",
+    "-p", "no:nose", "-p", "no:doctest", "-p", "no:junitxml", "-p", "no:unraisableexception",
+    "-p", "no:threadexception", "-p", "no:debugging", "-p", "no:faulthandler", "-p", "no:tmpdir",
+    "-p", "no:legacypath", "-p", "no:setuponly", "-p", "no:setupplan", "-p", "no:python_path",
+    "-p", "no:logging", "-p", "no:capture", "--assert=plain", "--noconftest", "--import-mode=importlib", "-c", os.devnull,
+    "-W", "ignore::pytest.PytestAssertRewriteWarning",
+)
+
+
+def run_in_process(
+    paths: list[str], plugin: GradingPlugin, *, rootdir: str | os.PathLike[str], extra: list[str] | tuple[str, ...] = ()
+) -> int:
+    """Run the checks at ``paths`` (files, or ``file::check`` node ids) in this process with
+    ``plugin`` as their only plugin; pytest's exit code. ``grade exNN`` and the nbgrader
+    notebooks' cells both run their checks through here."""
+    args = [*paths, *PYTEST_ARGS, "--rootdir", str(rootdir), *extra]
+    previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        return pytest.main(args, plugins=[plugin])
+    finally:
+        if previous is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
 
 
 def _indent(text: str) -> str:

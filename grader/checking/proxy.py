@@ -29,6 +29,9 @@ from grader.sandbox.failures import (
     SubmissionFailure,
     WorkerStopped,
 )
+from grader.sandbox.kernel_scan import REFUSED, Refusal
+
+MAX_REFUSALS_SHOWN = 8  # a file refused line after line: the first few say what to change
 
 
 class Backend(Protocol):
@@ -187,7 +190,8 @@ class Submission:
 
     backend: Backend
     entry_points: tuple[str, ...]
-    forbidden: dict[str, list[str]] = field(default_factory=dict)  # function -> forbidden names it uses
+    # function -> the forbidden names it uses, and what a kernel exercise's allow-list refuses in it
+    forbidden: dict[str, list[str | Refusal]] = field(default_factory=dict)
     params: dict[str, list[str]] = field(default_factory=dict)  # function -> parameter names, for messages
     calls: list[CallRecord] = field(default_factory=list)
 
@@ -254,8 +258,15 @@ class Submission:
             raise TypeError(f"a check passed {unsupported.description} to {name}; checks must pass plain data")
         uses = self.forbidden.get(name)
         if uses:
-            shown = ", ".join("the @ operator" if u == "@" else u for u in uses)
-            record.failure = ForbiddenCall(messages.FORBIDDEN.format(name=name, forbidden=shown))
+            refused = [u for u in uses if isinstance(u, Refusal)]
+            if refused:  # the allow-list's verdict names each line; the plain names say less
+                lines = "\n".join(f"  {r}" for r in refused[:MAX_REFUSALS_SHOWN])
+                if len(refused) > MAX_REFUSALS_SHOWN:
+                    lines += f"\n  ... and {len(refused) - MAX_REFUSALS_SHOWN} more"
+                record.failure = ForbiddenCall(REFUSED.format(name=name, lines=lines))
+            else:
+                shown = ", ".join("the @ operator" if u == "@" else str(u) for u in uses)
+                record.failure = ForbiddenCall(messages.FORBIDDEN.format(name=name, forbidden=shown))
             raise record.failure
         prepare = getattr(self.backend, "prepare", None)
         try:

@@ -36,10 +36,13 @@ WAITING = "{n} submission(s) not graded yet, not in the gradebook (run the same 
                    "scheduler-address, else a local cluster of --jobs processes.")
 @click.option("--dask-config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="With --executor dask: a Dask YAML config file (e.g. holding scheduler-address).")
+@click.option("--allow-weak-isolation", is_flag=True,
+              help="Grade even where an isolation layer cannot be applied (normally grading stops and says which). "
+                   "Also: allow_weak_isolation: true in course.yaml.")
 @click.pass_context
 def command(ctx: click.Context, submissions: Path, out: Path | None, json_out: Path | None, db: Path | None, jobs: int,
             names: tuple[str, ...], attempt: int, threshold: float | None, executor: str, scheduler: str | None,
-            dask_config: Path | None) -> None:
+            dask_config: Path | None, allow_weak_isolation: bool) -> None:
     """Grade every learner in SUBMISSIONS (one folder, archive, .py or .ipynb per learner;
     any subset of the exercises) into a SQLite gradebook, one row per learner, exercise
     and attempt, with the seed, score, per-check results and reasons.
@@ -54,20 +57,13 @@ def command(ctx: click.Context, submissions: Path, out: Path | None, json_out: P
     that need a GPU go only to workers started with --resources GPU=1.
     """
     from grader.cli import load
-    from grader.instructor.batch import default_db, run_batch
-    from grader.instructor.gradebook import Gradebook
+    from grader.instructor.batch import executor_for, grade_class
 
     if executor == "local" and (scheduler or dask_config):
         raise click.UsageError("--scheduler and --dask-config are for --executor dask")
-    runner = None
-    if executor == "dask":
-        from grader.instructor.dask_executor import DaskExecutor, require_dask
-
-        require_dask()  # before anything is staged: say how to install it
-        runner = DaskExecutor(scheduler=scheduler, config=dask_config, jobs=jobs)
+    runner = executor_for(executor, scheduler=scheduler, config=dask_config, jobs=jobs)  # before the course: say what is missing
     course = load(ctx)
     exercises = [course.resolve(n) for n in names] if names else None
-    db = db or default_db(out, json_out)
     bar_holder: list = []
 
     def planned(n: int) -> None:
@@ -80,23 +76,17 @@ def command(ctx: click.Context, submissions: Path, out: Path | None, json_out: P
         bar_holder[0].update(1)
 
     try:
-        summary = run_batch(course, submissions, db, exercises=exercises, jobs=jobs, attempt=attempt, threshold=threshold, on_planned=planned, on_row=row_done,
-                            executor=runner)
+        # Exports are written before anything is printed: a closed pipe must not be able to stop them.
+        graded = grade_class(course, submissions, db=db, out=out, json_out=json_out, exercises=exercises, jobs=jobs, attempt=attempt,
+                             threshold=threshold, executor=runner, on_planned=planned, on_row=row_done,
+                             allow_weak_isolation=allow_weak_isolation)
     finally:
         if bar_holder:
             bar_holder[0].__exit__(None, None, None)
+    summary, db = graded.summary, graded.db
     if summary.interrupted:
-        left = summary.tasks - summary.skipped - summary.graded
-        click.echo(click.style(INTERRUPTED.format(graded=summary.graded, db=db, left=left), fg="yellow"), err=True)
+        click.echo(click.style(INTERRUPTED.format(graded=summary.graded, db=db, left=summary.left), fg="yellow"), err=True)
         ctx.exit(130)
-    written = []  # exports first: what is printed after must not be able to stop them (a closed pipe)
-    with Gradebook(db) as book:
-        if out:
-            book.export_csv(out)
-            written.append(out)
-        if json_out:
-            book.export_json(json_out, course=course.title)
-            written.append(json_out)
     click.echo(DONE.format(graded=summary.graded, skipped=summary.skipped, db=db, errors=summary.errors, learners=summary.learners))
     if summary.not_submitted:
         examples = ", ".join(f"{lr}/{ex}" for lr, ex in summary.not_submitted[:3])
@@ -105,7 +95,7 @@ def command(ctx: click.Context, submissions: Path, out: Path | None, json_out: P
         click.echo(click.style(FLAGGED.format(n=len(summary.flagged)), fg="yellow"))
         for ex, a, b, ratio in summary.flagged[:20]:
             click.echo(f"  {ex}: {a} ~ {b} ({100 * ratio:.0f}%)")
-    for path in written:
+    for path in graded.written:
         click.echo(EXPORTED.format(path=path))
     if summary.waiting:
         click.echo(click.style(WAITING.format(n=len(summary.waiting)), fg="yellow"))

@@ -30,29 +30,22 @@ def command(ctx: click.Context, exercise: str, seed: int | None, as_json: bool, 
     what came back, what was expected, and the seed that replays it. Exits 0 on full
     marks and 1 otherwise.
     """
-    from grader.cli import load
-    from grader.sandbox import prestart
+    from grader.cli import FAST_EXIT, load
+    from grader.learner.attempt import start
 
-    course = load(ctx)
-    ex = course.resolve(exercise)
-    prestart(ex)  # the worker's numpy/torch import starts now, beside ours
+    attempt = start(load(ctx), exercise, source)  # starts the worker first: keep it first
 
+    from grader.cli._output import Ticker
     from grader.grading.card import score_card
-    from grader.grading.runner import grade
-    from grader.learner.history import Ticker, is_own_file, open_store, record
 
-    # Opened before grading: it snapshots stubs the learner has not touched yet.
-    store = open_store(course) if is_own_file(ex, source) else None
-    with Ticker(f"grading {ex.id}") as ticker:
-        result = grade(ex, seed=seed, source=source, progress=ticker.update)
+    with Ticker(f"grading {attempt.exercise.id}") as ticker:
+        result = attempt.grade(seed=seed, progress=ticker.update)
     if gradescope:
         gradescope.write_text(json.dumps(result.to_gradescope(), indent=2))
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
         click.echo(score_card(result, show_passed=not failed_only))
-    record(store, course, result, via="check")
-    from grader.cli import FAST_EXIT
-
+    attempt.record(result)  # after the card: a first solve's note follows it
     FAST_EXIT.append(True)  # graded, printed and recorded: nothing left for the teardown
     ctx.exit(EXIT_FULL_MARKS if result.full_marks else EXIT_NOT_FULL)

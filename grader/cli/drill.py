@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import random
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
+from grader.cli._output import Ticker, table
 from grader.course import DIFFICULTIES
+from grader.errors import UsageError
+
+if TYPE_CHECKING:
+    from grader.checking.results import ExerciseResult
+    from grader.learner.drill_session import Drills, History, Started
 
 STARTED = "Drill #{id} · {n} problem(s) · {minutes:g} minutes · deadline {deadline}"
 SEED_LINE = "Picked with seed {seed}: grade drill --seed {seed} picks the same again."
@@ -34,6 +39,8 @@ LATE = " (over time by {over})"
 NEW_BEST = "New personal best for {id}: {score:g}/{max:g}{time}."
 DRILL_SEED = "graded with seed {seed}"
 NO_HISTORY = "No drills yet. Start one with: grade drill --minutes 30"
+GONE = "{id} is no longer in this course: not graded."
+NOT_GRADED = "{id} could not be graded: {error}"
 START_FLAGS = "--topic, --difficulty, --minutes, --count, --seed and --workspace start a new drill; they cannot go with {flag}."
 
 
@@ -91,8 +98,7 @@ def command(
     up; Enter hands in early. Your course work and progress are never touched.
     """
     from grader.cli import load
-    from grader.errors import UsageError
-    from grader.learner.history import open_store
+    from grader.learner.drill_session import open_drills
 
     modes = [flag for flag, on in (("--submit", submit), ("--abandon", abandon), ("--history", history)) if on]
     if len(modes) > 1:
@@ -100,85 +106,70 @@ def command(
     starting = bool(topics or difficulties or minutes is not None or count != 1 or seed is not None or workspace)
     if modes and starting:
         raise UsageError(START_FLAGS.format(flag=modes[0]))
-    course = load(ctx)
-    store = open_store(course)
-    if store is None:
-        raise UsageError("drills need the progress store, which cannot be opened now (see the note above).")
+    drills = open_drills(load(ctx))
     if history:
-        _history(course, store)
+        _history(drills.history())
         return
-    active = store.active_drill()
     if abandon:
-        if active is None:
+        gone = drills.abandon()
+        if gone is None:
             click.echo(NO_ACTIVE)
             ctx.exit(1)
-        store.finish_drill(active.id, {}, status="abandoned")
-        click.echo(ABANDONED.format(id=active.id, path=active.workspace))
+        click.echo(ABANDONED.format(id=gone.id, path=gone.workspace))
         return
+    active = drills.in_progress()
     if submit:
         if active is None:
             click.echo(NO_ACTIVE)
             ctx.exit(1)
-        ctx.exit(_grade_drill(course, store, active))
+        ctx.exit(_hand_in(drills, active.drill.id))
     if active is not None:
-        if time.time() > active.deadline:
-            saved = _last_save(course, active)
-            click.echo(EXPIRED.format(id=active.id, deadline=_at(active.deadline), saved=_at(saved)))
-            code = _grade_drill(course, store, active, finished=saved)
+        if active.expired:
+            assert active.last_save is not None
+            click.echo(EXPIRED.format(id=active.drill.id, deadline=_at(active.drill.deadline), saved=_at(active.last_save)))
+            code = _hand_in(drills, active.drill.id, finished=active.last_save)
             if not starting:
                 ctx.exit(code)
         else:
-            problems = ", ".join(p.exercise for p in active.problems)
-            state = f"{_clock(active.deadline - time.time())} left"
-            click.echo(ACTIVE.format(id=active.id, problems=problems, state=state, path=active.workspace))
+            problems = ", ".join(p.exercise for p in active.drill.problems)
+            state = f"{_clock(active.seconds_left)} left"
+            click.echo(ACTIVE.format(id=active.drill.id, problems=problems, state=state, path=active.drill.workspace))
             ctx.exit(1 if starting else 0)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     waiting = not detach and (interactive or force_wait)
-    drill = _start(course, store, topics=topics, difficulties=difficulties, minutes=minutes, count=count, seed=seed, workspace=workspace)
+    started = drills.start(topics=topics, difficulties=difficulties, minutes=minutes, count=count, seed=seed, workspace=workspace)
+    _show_start(started)
     if not waiting:
         click.echo(WHEN_DONE)
         return
-    outcome = _wait(drill.deadline, interactive=sys.stdin.isatty())
+    outcome = _wait(started.drill.deadline, interactive=sys.stdin.isatty())
     if outcome == "detach":
         click.echo("")
-        click.echo(LEFT_RUNNING.format(left=_clock(drill.deadline - time.time())))
+        click.echo(LEFT_RUNNING.format(left=_clock(started.drill.deadline - time.time())))
         return
     click.echo("")
     if outcome == "timeout":
         click.echo(TIME_UP)
-    current = store.drill(drill.id)
-    assert current is not None
-    ctx.exit(_grade_drill(course, store, current))
+    ctx.exit(_hand_in(drills, started.drill.id))
 
 
-def _start(course: Any, store: Any, *, topics: tuple[str, ...], difficulties: tuple[str, ...], minutes: float | None, count: int, seed: int | None, workspace: Path | None) -> Any:
-    from grader.errors import UsageError
-    from grader.learner.drills import choose, lay_out, workspace_for
-
-    seed = random.SystemRandom().randrange(1, 2**31 - 1) if seed is None else seed
-    pick = choose(course, store.all_progress(), store.drilled(), topics=topics, difficulties=difficulties, count=count, seed=seed)
-    path = workspace_for(course, pick.exercises, workspace)
-    laid, notes = lay_out(course, store, pick.exercises, path)
-    if not laid:
-        raise UsageError("no problem could be set up for this drill: " + " ".join(notes))
-    allowed = minutes if minutes is not None else float(sum(ex.minutes for ex in laid))
-    drill = store.start_drill(minutes=allowed, workspace=str(path), seed=seed, problems=[(ex.id, ex.folder) for ex in laid])
-    for note in [*pick.notes, *notes]:
+def _show_start(started: Started) -> None:
+    drill = started.drill
+    for note in started.notes:
         click.echo(click.style("note: ", fg="yellow") + note)
-    click.echo(click.style(STARTED.format(id=drill.id, n=len(laid), minutes=allowed, deadline=_at(drill.deadline)), bold=True))
-    click.echo(click.style(SEED_LINE.format(seed=seed), dim=True))
-    click.echo(WORKSPACE.format(path=path))
-    for ex in laid:
-        for name in ex.files.learner:
-            click.echo(EDIT.format(file=path / ex.folder / name))
-    for ex in laid:
+    click.echo(click.style(STARTED.format(id=drill.id, n=len(started.problems), minutes=started.minutes, deadline=_at(drill.deadline)), bold=True))
+    click.echo(click.style(SEED_LINE.format(seed=started.seed), dim=True))
+    click.echo(WORKSPACE.format(path=started.workspace))
+    for problem in started.problems:
+        for file in problem.files:
+            click.echo(EDIT.format(file=file))
+    for problem in started.problems:
+        ex = problem.exercise
         click.echo("")
         click.echo(click.style(PROBLEM.format(id=ex.id, title=ex.title, difficulty=ex.difficulty), bold=True))
-        readme = path / ex.folder / "README.md"
-        if readme.is_file():
-            click.echo(readme.read_text(encoding="utf-8").rstrip())
+        if problem.statement is not None:
+            click.echo(problem.statement)
     click.echo("")
-    return drill
 
 
 def _wait(deadline: float, *, interactive: bool) -> str:
@@ -204,61 +195,34 @@ def _wait(deadline: float, *, interactive: bool) -> str:
         return "detach"
 
 
-def _last_save(course: Any, drill: Any) -> float:
-    from grader.learner.drills import last_save
-
-    saved = last_save(drill, course) or drill.started
-    return min(max(saved, drill.started), time.time())
-
-
-def _grade_drill(course: Any, store: Any, drill: Any, *, finished: float | None = None) -> int:
-    """Grade every problem of ``drill`` from its workspace, record it, and say how it went."""
-    from grader.errors import GradeError
+def _hand_in(drills: Drills, drill_id: int, *, finished: float | None = None) -> int:
+    """Grade every problem of the drill from its workspace, record it, and say how it went."""
     from grader.grading.card import score_card
-    from grader.grading.runner import grade
-    from grader.learner.drills import personal_bests
-    from grader.learner.history import Ticker
 
-    by_id = {ex.id: ex for ex in course.exercises}
-    before = personal_bests(store.drills())
-    scores: dict[int, tuple[float, float]] = {}
-    all_full = True
-    for p in drill.problems:
-        ex = by_id.get(p.exercise)
+    marking = drills.hand_in(drill_id)
+    for problem, ex in marking.problems:
         if ex is None:
-            click.echo(f"{p.exercise} is no longer in this course: not graded.")
-            all_full = False
+            click.echo(GONE.format(id=problem.exercise))
             continue
-        try:
-            with Ticker(f"grading {ex.id}"):
-                result = grade(ex, source=Path(drill.workspace) / p.folder)
-        except GradeError as exc:
-            click.echo(f"{ex.id} could not be graded: {exc}")
-            scores[p.position] = (0.0, float(ex.points))
-            all_full = False
+        with Ticker(f"grading {ex.id}"):
+            graded = marking.grade(problem, ex)
+        if graded.result is None:
+            click.echo(NOT_GRADED.format(id=ex.id, error=graded.error))
             continue
-        click.echo(_drill_card(score_card(result), result))
+        click.echo(_drill_card(score_card(graded.result), graded.result))
         click.echo("")
-        scores[p.position] = (result.score, result.max_score)
-        all_full = all_full and result.full_marks
     # Graded after its time (``finished`` given): the clock stopped at the last save.
-    done = store.finish_drill(drill.id, scores, finished=finished)
-    score = sum(s for s, _ in scores.values())
-    top = sum(m for _, m in scores.values())
-    taken = done.seconds_taken or 0.0
-    late = LATE.format(over=_clock(taken - done.minutes * 60)) if done.overtime else ""
-    click.echo(click.style(RESULT.format(id=done.id, score=score, max=top, taken=_clock(taken), allowed=_clock(done.minutes * 60), late=late), bold=True))
-    after = personal_bests(store.drills())
-    for ex_id, (best, mx, fastest, _) in after.items():
-        old = before.get(ex_id)
-        improved = old is None or best > old[0] or (best == old[0] and fastest is not None and (old[2] is None or fastest < old[2]))
-        if improved and best > 0:
-            if any(p.exercise == ex_id for p in done.problems):
-                click.echo(NEW_BEST.format(id=ex_id, score=best, max=mx, time=f" in {_clock(fastest)}" if fastest is not None else ""))
-    return 0 if all_full and scores else 1
+    done = marking.finish(finished=finished)
+    late = LATE.format(over=_clock(done.seconds_over)) if done.seconds_over is not None else ""
+    allowed = _clock(done.drill.minutes * 60)
+    click.echo(click.style(RESULT.format(id=done.drill.id, score=done.score, max=done.max_score, taken=_clock(done.seconds_taken), allowed=allowed, late=late), bold=True))
+    for best in done.new_bests:
+        fastest = f" in {_clock(best.fastest)}" if best.fastest is not None else ""
+        click.echo(NEW_BEST.format(id=best.exercise, score=best.score, max=best.max_score, time=fastest))
+    return 0 if done.all_full else 1
 
 
-def _drill_card(card: str, result: Any) -> str:
+def _drill_card(card: str, result: ExerciseResult) -> str:
     """The score card without its course-work advice (replay with grade exNN, hints, next)."""
     from grader.grading.card import ALL_DONE, REPLAY, STUCK
 
@@ -272,45 +236,30 @@ def _drill_card(card: str, result: Any) -> str:
     return "\n".join([*lines, "", click.style(DRILL_SEED.format(seed=result.seed), dim=True)])
 
 
-def _history(course: Any, store: Any) -> None:
-    from grader.learner.drills import personal_bests
-
-    drills = store.drills()
-    if not drills:
+def _history(history: History) -> None:
+    if not history.drills:
         click.echo(NO_HISTORY)
         return
-    heads = ("#", "date", "problems", "time", "allowed", "score", "status")
-    cells = []
-    for d in drills:
-        scored = [p for p in d.problems if p.score is not None]
-        score = f"{sum(p.score for p in scored):g}/{sum(p.max_score or 0 for p in scored):g}" if scored else "-"
-        status = d.status
-        if d.status == "submitted":
-            status = "over time" if d.overtime else "in time"
-        cells.append((
+    cells = [
+        (
             str(d.id),
             time.strftime("%Y-%m-%d %H:%M", time.localtime(d.started)),
-            ", ".join(p.exercise for p in d.problems),
-            _clock(d.seconds_taken) if d.status == "submitted" else "-",
+            ", ".join(d.problems),
+            _clock(d.seconds_taken) if d.seconds_taken is not None else "-",
             _clock(d.minutes * 60),
-            score,
-            status,
-        ))
-    _table(heads, cells)
-    bests = personal_bests(drills)
-    if bests:
+            f"{d.score:g}/{d.max_score:g}" if d.score is not None else "-",
+            d.status,
+        )
+        for d in history.drills
+    ]
+    _echo_lines(table(("#", "date", "problems", "time", "allowed", "score", "status"), cells))
+    if history.bests:
         click.echo("")
         click.echo(click.style("Personal bests", bold=True))
-        titles = {ex.id: ex.title for ex in course.exercises}
-        rows = [
-            (ex_id, titles.get(ex_id, "?"), f"{best:g}/{mx:g}", _clock(fastest), str(n))
-            for ex_id, (best, mx, fastest, n) in sorted(bests.items())
-        ]
-        _table(("problem", "title", "best", "fastest", "drills"), rows)
+        rows = [(b.exercise, b.title, f"{b.score:g}/{b.max_score:g}", _clock(b.fastest), str(b.drills)) for b in history.bests]
+        _echo_lines(table(("problem", "title", "best", "fastest", "drills"), rows))
 
 
-def _table(heads: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(heads)]
-    click.echo("  " + click.style("  ".join(h.ljust(w) for h, w in zip(heads, widths)).rstrip(), dim=True))
-    for r in rows:
-        click.echo("  " + "  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+def _echo_lines(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line)

@@ -7,10 +7,14 @@ Not called ``all.py``: importing it would shadow the builtin ``all`` inside
 from __future__ import annotations
 
 import json
-import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
+
+from grader.cli._output import Ticker, table
+
+if TYPE_CHECKING:
+    from grader.learner.course_run import Row
 
 PROGRESS = "[{i}/{n}] {id} {title}"
 DONE_LINE = "{head}  {score}  {seconds:.1f} s"
@@ -29,55 +33,40 @@ def command(ctx: click.Context, seed: int | None, as_json: bool) -> None:
     summary table. Exits 0 only if every exercise earns full marks.
     """
     from grader.cli import load
-    from grader.errors import GradeError
-    from grader.grading.runner import grade
-    from grader.learner.history import Ticker, open_store, record
+    from grader.learner.course_run import start
 
-    course = load(ctx)
-    store = open_store(course)
-    n = len(course.exercises)
-    started = time.perf_counter()
-    rows: list[dict[str, Any]] = []
-    for i, ex in enumerate(course.exercises, 1):
+    run = start(load(ctx), seed=seed)
+    n = len(run.exercises)
+    for i, ex in enumerate(run.exercises, 1):
         head = PROGRESS.format(i=i, n=n, id=ex.id, title=ex.title)
-        row: dict[str, Any] = {"exercise": ex.id, "title": ex.title, "max_score": float(ex.points)}
-        try:
-            with Ticker(head, delay=0.0):
-                result = grade(ex, seed=seed)
-        except GradeError as exc:
-            row.update(score=0.0, full_marks=False, seed=None, seconds=0.0, error=str(exc))
-            click.echo(ERROR_LINE.format(head=head, error=exc), err=as_json)
-        else:
-            record(store, course, result, via="all")
-            row.update(score=result.score, full_marks=result.full_marks, seed=result.seed, seconds=result.seconds, error=None)
-            mark = click.style("✓", fg="green") if result.full_marks else click.style("✗", fg="red")
-            score = f"{mark} {result.score:g}/{result.max_score:g}"
-            click.echo(DONE_LINE.format(head=head, score=score, seconds=result.seconds), err=as_json)
-        rows.append(row)
-    total = time.perf_counter() - started
-    full = sum(r["full_marks"] for r in rows)
+        with Ticker(head, delay=0.0):
+            row = run.grade(ex)
+        if row.result is None:
+            click.echo(ERROR_LINE.format(head=head, error=row.error), err=as_json)
+            continue
+        run.record(row)  # outside the ticker, which clears its line: a first solve's note stays readable
+        result = row.result
+        mark = click.style("✓", fg="green") if result.full_marks else click.style("✗", fg="red")
+        score = f"{mark} {result.score:g}/{result.max_score:g}"
+        click.echo(DONE_LINE.format(head=head, score=score, seconds=result.seconds), err=as_json)
+    summary = run.summary()
     if as_json:
-        click.echo(json.dumps({"course": course.title, "seconds": round(total, 3), "exercises": rows}, indent=2))
+        rows = [r.as_dict() for r in run.rows]
+        click.echo(json.dumps({"course": run.course.title, "seconds": round(summary.seconds, 3), "exercises": rows}, indent=2))
     else:
         click.echo("")
-        _summary(rows)
+        for line in _summary(run.rows):
+            click.echo(line)
         click.echo("")
-        click.echo(SUMMARY.format(
-            full=full, n=n, score=sum(r["score"] for r in rows), max=sum(r["max_score"] for r in rows), seconds=total
-        ))
-        missing = next((r for r in rows if not r["full_marks"]), None)
-        click.echo(click.style(ALL_FULL, fg="green") if missing is None else NEXT.format(id=missing["exercise"], title=missing["title"]))
-    ctx.exit(0 if rows and full == n else 1)
+        click.echo(SUMMARY.format(full=summary.full, n=n, score=summary.score, max=summary.max_score, seconds=summary.seconds))
+        missing = summary.next
+        click.echo(click.style(ALL_FULL, fg="green") if missing is None else NEXT.format(id=missing.exercise, title=missing.title))
+    ctx.exit(0 if summary.all_full else 1)
 
 
-def _summary(rows: list[dict[str, Any]]) -> None:
+def _summary(rows: list[Row]) -> list[str]:
     cells = [
-        (r["exercise"], r["title"], f"{r['score']:g}/{r['max_score']:g}", "full marks" if r["full_marks"] else ("not graded" if r["error"] else "not yet"))
+        (r.exercise, r.title, f"{r.score:g}/{r.max_score:g}", "full marks" if r.full_marks else ("not graded" if r.error else "not yet"))
         for r in rows
     ]
-    heads = ("id", "title", "score", "status")
-    widths = [max([len(h), *(len(c[k]) for c in cells)]) for k, h in enumerate(heads)]
-    click.echo("  " + click.style("  ".join(h.ljust(w) for h, w in zip(heads, widths)).rstrip(), dim=True))
-    for c, r in zip(cells, rows):
-        colour = "green" if r["full_marks"] else "red"
-        click.echo("  " + "  ".join(v.ljust(w) for v, w in zip(c[:-1], widths)) + "  " + click.style(c[-1], fg=colour))
+    return table(("id", "title", "score", "status"), cells, [{"fg": "green" if r.full_marks else "red"} for r in rows])

@@ -23,44 +23,31 @@ def command(ctx: click.Context, exercise: str, show_all: bool) -> None:
     Each hint is remembered: the next run shows the next one, and --all shows those taken.
     """
     from grader.cli import load
-    from grader.learner.history import open_store
-    from grader.learner.store import StoreUnavailable
+    from grader.learner.hints import hints_taken, next_hint
 
     course = load(ctx)
     ex = course.resolve(exercise)
-    hints = list(ex.hints)
-    if not hints:
+    if show_all:
+        so_far = hints_taken(course, ex)
+        if so_far is None:
+            click.echo(NO_HINTS.format(id=ex.id))
+        elif not so_far.count:
+            click.echo(NONE_TAKEN.format(id=ex.id))
+        else:
+            click.echo(click.style(TAKEN_HEAD.format(id=ex.id, n=so_far.count, total=so_far.total), bold=True))
+            for i, text in enumerate(so_far.texts, 1):
+                click.echo(f"  {i}. {text}")
+        return
+    hint = next_hint(course, ex)
+    if hint is None:
         click.echo(NO_HINTS.format(id=ex.id))
         return
-    store = open_store(course)
-    taken = store.progress(ex.id).hints_taken if store else 0
-    if show_all:
-        if not taken:
-            click.echo(NONE_TAKEN.format(id=ex.id))
-            return
-        click.echo(click.style(TAKEN_HEAD.format(id=ex.id, n=taken, total=len(hints)), bold=True))
-        for i, text in enumerate(hints[:taken], 1):
-            click.echo(f"  {i}. {text}")
-        return
-    saved = False
-    if store is not None:
-        try:
-            if taken < len(hints):
-                taken = store.take_hint(ex.id, len(hints))
-            else:
-                store.touch(ex.id)
-            saved = True
-        except StoreUnavailable:
-            taken = min(taken + 1, len(hints))
-    else:
-        taken = 1
-    n = max(taken, 1)
-    click.echo(click.style(HINT_HEAD.format(n=n, total=len(hints), id=ex.id, title=ex.title), bold=True))
-    click.echo(f"  {hints[n - 1]}")
+    click.echo(click.style(HINT_HEAD.format(n=hint.number, total=hint.total, id=ex.id, title=ex.title), bold=True))
+    click.echo(f"  {hint.text}")
     click.echo("")
-    if n < len(hints):
-        click.echo(MORE_LEFT.format(id=ex.id, next=n + 1, left=len(hints) - n))
+    if not hint.last:
+        click.echo(MORE_LEFT.format(id=ex.id, next=hint.number + 1, left=hint.total - hint.number))
     else:
         click.echo(LAST_HINT.format(id=ex.id))
-    if not saved:
+    if not hint.saved:
         click.echo(click.style(NOT_SAVED, dim=True))

@@ -8,9 +8,14 @@ package, and ``grader.cli.list`` would shadow the builtin ``list`` inside
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
+
+from grader.cli._output import table as text_table
+
+if TYPE_CHECKING:
+    from grader.learner.course_status import CourseStatus
 
 HEADER = "{title} · {solved} of {total} solved"
 NEXT = "Next: grade {id} ({title}). Stuck? grade hint {id}"
@@ -26,42 +31,11 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def status_word(p: Any) -> str:
-    if p is None or not p.started:
-        return "new"
-    if p.solved:
-        return "solved"
-    if p.gave_up is not None:
-        return "gave up"
-    return "started"
-
-
-def rows(course: Any, progress: dict[str, Any]) -> list[dict[str, Any]]:
-    out = []
-    for ex in course.exercises:
-        p = progress.get(ex.id)
-        out.append({
-            "id": ex.id,
-            "title": ex.title,
-            "difficulty": ex.difficulty,
-            "topics": list(ex.topics),
-            "best_score": p.best_score if p else None,
-            "max_score": float(ex.points),
-            "attempts": p.attempts if p else 0,
-            "hints_taken": p.hints_taken if p else 0,
-            "hints": len(ex.hints),
-            "solved": bool(p and p.solved),
-            "status": status_word(p),
-            "first_opened": p.first_opened if p else None,
-            "first_solved": p.first_solved if p else None,
-        })
-    return out
-
-
 _STATUS_STYLE = {"solved": {"fg": "green"}, "started": {"fg": "yellow"}, "gave up": {"fg": "red"}, "new": {"dim": True}}
 
 
-def render(course: Any, table: list[dict[str, Any]]) -> list[str]:
+def render(status: CourseStatus) -> list[str]:
+    table = status.rows
     cells = [
         (
             r["id"],
@@ -75,14 +49,8 @@ def render(course: Any, table: list[dict[str, Any]]) -> list[str]:
         )
         for r in table
     ]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) if cells else len(h) for i, h in enumerate(COLUMNS)]
-    solved = sum(r["solved"] for r in table)
-    lines = [click.style(HEADER.format(title=course.title, solved=solved, total=len(table)), bold=True), ""]
-    lines.append("  " + click.style("  ".join(h.ljust(w) for h, w in zip(COLUMNS, widths)).rstrip(), dim=True))
-    for c, r in zip(cells, table):
-        text = "  ".join(v.ljust(w) for v, w in zip(c[:-1], widths))
-        lines.append("  " + text + "  " + click.style(c[-1], **_STATUS_STYLE.get(r["status"], {})))
-    return lines
+    lines = [click.style(HEADER.format(title=status.title, solved=status.solved, total=len(table)), bold=True), ""]
+    return lines + text_table(COLUMNS, cells, [_STATUS_STYLE.get(r["status"], {}) for r in table])
 
 
 @click.command("list")
@@ -93,21 +61,20 @@ def command(ctx: click.Context, as_json: bool) -> None:
     topics, best score, attempts, hints taken, whether it is solved, and what to do next.
     """
     from grader.cli import load
-    from grader.learner.history import next_exercise, open_store
+    from grader.learner.course_status import course_status
 
     course = load(ctx)
-    store = open_store(course)  # also snapshots the stubs of untouched exercises
-    table = rows(course, store.all_progress() if store else {})
+    status = course_status(course)  # also snapshots the stubs of untouched exercises
     if as_json:
-        click.echo(json.dumps({"course": course.title, "exercises": table}, indent=2))
+        click.echo(json.dumps({"course": status.title, "exercises": status.rows}, indent=2))
         return
-    for line in render(course, table):
+    for line in render(status):
         click.echo(line)
     click.echo("")
-    ex = next_exercise(course, store)
+    ex = status.next
     if ex is None:
         click.echo(click.style(ALL_SOLVED, fg="green"))
-    elif not any(r["attempts"] for r in table):
+    elif not status.any_attempts:
         click.echo(START.format(id=ex.id, title=ex.title, file=ex.learner_paths[0].relative_to(course.root)))
     else:
         click.echo(NEXT.format(id=ex.id, title=ex.title))

@@ -31,30 +31,23 @@ def command(ctx: click.Context, exercise: str, give_up: bool) -> None:
     import time
 
     from grader.cli import load
-    from grader.learner.history import open_store
+    from grader.learner.solution import solution
 
     course = load(ctx)
     ex = course.resolve(exercise)
-    path = ex.reference_path
-    shown = path.relative_to(course.root) if path.is_relative_to(course.root) else path
-    if not path.is_file():
-        click.echo(NO_REFERENCE.format(id=ex.id, path=shown))
+    sol = solution(course, ex, give_up=give_up)
+    if not sol.available:
+        click.echo(NO_REFERENCE.format(id=ex.id, path=sol.path))
         ctx.exit(1)
-    store = open_store(course)
-    progress = store.progress(ex.id) if store else None
-    solved = bool(progress and progress.solved)
-    if not solved and not give_up and not (progress and progress.gave_up):
-        best = "no grading yet" if not progress or progress.best_score is None else f"{progress.best_score:g}/{ex.points}"
+    if sol.text is None:
+        best = "no grading yet" if sol.best_score is None else f"{sol.best_score:g}/{ex.points}"
         click.echo(NOT_YET.format(id=ex.id, best=best))
         ctx.exit(1)
-    if not solved and store is not None:
-        store.give_up(ex.id)
-        progress = store.progress(ex.id)
-    click.echo(click.style(HEAD.format(id=ex.id, title=ex.title, path=shown), bold=True))
+    click.echo(click.style(HEAD.format(id=ex.id, title=ex.title, path=sol.path), bold=True))
     click.echo("")
-    click.echo(path.read_text(encoding="utf-8"))
-    if solved and progress and progress.first_solved:
-        click.echo(click.style(SOLVED_NOTE.format(when=time.strftime("%Y-%m-%d", time.localtime(progress.first_solved))), dim=True))
-    elif progress and progress.gave_up:
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(progress.gave_up))
+    click.echo(sol.text)
+    if sol.solved_on:
+        click.echo(click.style(SOLVED_NOTE.format(when=time.strftime("%Y-%m-%d", time.localtime(sol.solved_on))), dim=True))
+    elif sol.gave_up_on:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(sol.gave_up_on))
         click.echo(click.style(GAVE_UP_NOTE.format(when=when, id=ex.id), dim=True))

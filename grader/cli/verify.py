@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
 
 import click
 
@@ -23,11 +22,11 @@ def command(ctx: click.Context, exercises: tuple[str, ...], n_seeds: int, random
     Exits 0 when everything holds, 1 otherwise.
     """
     from grader.cli import load
-    from grader.instructor.verify import verify_exercise
+    from grader.instructor.verify import choose_seeds, verify_exercise
 
     course = load(ctx)
     targets = [course.resolve(n) for n in exercises] if exercises else list(course.exercises)
-    seeds = tuple(random.SystemRandom().randrange(1, 2**31 - 1) for _ in range(n_seeds)) if random_seeds else tuple(range(1, n_seeds + 1))
+    seeds = choose_seeds(n_seeds, fresh=random_seeds)
     reports = []
     for ex in targets:
         if not as_json:

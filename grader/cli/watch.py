@@ -6,16 +6,18 @@ import signal
 import sys
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from grader.learner.watch_session import WatchSession
 
 GRADING = "grading {file} …"
 FOOTER = "watching {files} ({mode}) · save to re-grade · Ctrl-C to stop · last run {when}"
 STOPPED = "Stopped watching {id}. Your file is as you left it; grade {id} grades it again."
 GRADE_FAILED = "{file} could not be graded this time: {error}\nFix it and save again; still watching."
 SYNTAX = "{id} · {title}  not graded: your file does not parse yet"
-SYNTAX_NEXT = "Fix it and save: the checks run as soon as Python can read the file."
 INTERNAL = "grade hit an internal error while grading (still watching; please report it):\n{error}"
 
 
@@ -45,14 +47,12 @@ def command(
     grading earned full marks, 1 otherwise.
     """
     from grader.cli import load
-    from grader.learner.history import open_store
-    from grader.learner.watching import FileWatcher
+    from grader.learner.watch_session import WatchSession
 
     course = load(ctx)
     ex = course.resolve(exercise)
-    store = open_store(course)
-    watcher = FileWatcher(ex.learner_paths, use_events=not poll)
-    mode = watcher.start()
+    session = WatchSession(course, ex, poll=poll)
+    mode = session.start()
     files = ", ".join(str(p.relative_to(course.root)) for p in ex.learner_paths)
     stop_at = None if max_seconds is None else time.monotonic() + max_seconds
     last: Any = None
@@ -60,39 +60,38 @@ def command(
     previous = _install_interrupt()
     try:
         while True:
-            last = _grade_and_draw(course, ex, store, seed=seed, failed_only=failed_only) or last
+            last = _grade_and_draw(session, seed=seed, failed_only=failed_only) or last
             runs += 1
             click.echo(click.style(FOOTER.format(files=files, mode=mode, when=time.strftime("%H:%M:%S")), dim=True))
             if max_runs is not None and runs >= max_runs:
                 break
             left = None if stop_at is None else stop_at - time.monotonic()
-            if (left is not None and left <= 0) or not watcher.wait(debounce=debounce, timeout=left):
+            if (left is not None and left <= 0) or not session.wait(debounce=debounce, timeout=left):
                 break
     except KeyboardInterrupt:
         click.echo("")
         click.echo(STOPPED.format(id=ex.id))
     finally:
-        watcher.stop()
+        session.stop()
         _restore_interrupt(previous)
     ctx.exit(0 if last is not None and last.full_marks else 1)
 
 
-def _grade_and_draw(course: Any, ex: Any, store: Any, *, seed: int | None, failed_only: bool) -> Any:
-    """One grading; any failure to grade is shown, never ends the watch."""
+def _grade_and_draw(session: WatchSession, *, seed: int | None, failed_only: bool) -> Any:
+    """One grading, drawn; any failure to grade is shown, never ends the watch."""
     from grader.errors import GradeError
     from grader.grading.card import score_card
-    from grader.grading.runner import grade
-    from grader.learner.history import record
 
+    ex = session.exercise
     tty = sys.stdout.isatty()
     if tty:
         click.clear()
     else:
         click.echo("─" * 60)
     click.echo(click.style(GRADING.format(file=ex.learner_paths[0].name), dim=True))
-    file = ex.learner_paths[0].relative_to(course.root)
-    problem = _syntax_error(ex.learner_paths)
-    if problem is not None:  # said at once: grading would only fail every check the same way
+    file = ex.learner_paths[0].relative_to(session.course.root)
+    problem = session.syntax_error()
+    if problem is not None:
         if tty:
             click.clear()
         click.echo(click.style(SYNTAX.format(id=ex.id, title=ex.title), bold=True))
@@ -100,7 +99,7 @@ def _grade_and_draw(course: Any, ex: Any, store: Any, *, seed: int | None, faile
         click.echo(problem)
         return None
     try:
-        result = grade(ex, seed=seed)
+        result = session.grade(seed=seed)
     except GradeError as exc:
         click.echo(GRADE_FAILED.format(file=file, error=exc))
         return None
@@ -113,23 +112,8 @@ def _grade_and_draw(course: Any, ex: Any, store: Any, *, seed: int | None, faile
     if tty:
         click.clear()
     click.echo(score_card(result, show_passed=not failed_only))
-    record(store, course, result, via="watch")
+    session.record(result)
     return result
-
-
-def _syntax_error(paths: list[Any]) -> str | None:
-    """The Python syntax error in the learner's files, if any (compiled, never run)."""
-    import traceback
-
-    for path in paths:
-        try:
-            compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
-        except SyntaxError as exc:
-            lines = traceback.format_exception_only(type(exc), exc)
-            return "".join("    " + line for line in "".join(lines).splitlines(keepends=True)).rstrip() + "\n\n" + SYNTAX_NEXT
-        except (OSError, ValueError):
-            continue  # missing for a moment, or not text: grading says so plainly
-    return None
 
 
 # Ctrl-C while pytest runs the checks is caught by pytest, which only stops the session:

@@ -9,6 +9,7 @@ metadata, so a typo never silently drops a setting.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import os
 import re
@@ -45,6 +46,41 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class KernelRules:
+    """What a kernel exercise's code may do outside its ``@triton.jit`` kernels (``kernel_rules``).
+
+    The static scan (:mod:`grader.sandbox.kernel_scan`) refuses everything else, naming the line.
+    Each list given in exercise.yaml replaces its default here."""
+
+    imports: tuple[str, ...] = ("__future__", "typing", "math", "torch", "triton", "triton.language")
+    # dotted names that may be called or read; they give plain values and never take a tensor
+    calls: tuple[str, ...] = (
+        "torch.float16", "torch.float32", "torch.cuda.is_available",
+        "triton.jit", "triton.autotune", "triton.heuristics", "triton.Config", "triton.cdiv", "triton.next_power_of_2",
+    )
+    # dotted names that return a new tensor (and may take one as a template: torch.empty_like(a))
+    allocate: tuple[str, ...] = ("torch.empty", "torch.empty_like", "torch.zeros", "torch.zeros_like")
+    # what code may read of a tensor: each must give plain values (sizes, strides, dtypes), never data
+    tensor_attributes: tuple[str, ...] = (
+        "shape", "dtype", "device", "ndim", "dim", "size", "stride", "is_contiguous", "numel", "element_size", "is_cuda",
+    )
+    builtins: tuple[str, ...] = (
+        "len", "int", "float", "bool", "str", "tuple", "list", "dict", "isinstance", "min", "max", "abs", "range",
+        "zip", "enumerate", "print", "ValueError", "TypeError", "RuntimeError", "ImportError", "NotImplementedError",
+        "AssertionError", "Exception",
+    )
+
+
+# Built-ins that reach attributes by computed name, run text as code, or open the process: an
+# allow-list that named them would allow anything.
+NEVER_ALLOWED_BUILTINS = frozenset(
+    "getattr setattr delattr hasattr eval exec compile __import__ globals locals vars open input breakpoint "
+    "memoryview type object super id dir help classmethod staticmethod property exit quit".split()
+)
+_DOTTED_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+@dataclass(frozen=True)
 class ExerciseFiles:
     learner: tuple[str, ...]
     checks: tuple[str, ...]
@@ -74,6 +110,7 @@ class Exercise:
     # Written by `grade publish` into a learner bundle: points carried by checks that stay
     # with the instructor (hidden, or needing the reference), so the card can say so.
     hidden_points: int = 0
+    kernel_rules: KernelRules | None = None  # a kernel exercise: what code outside its kernels may do
 
     @property
     def folder(self) -> str:
@@ -240,6 +277,39 @@ def _limits(reader: _Reader, base: Limits) -> Limits:
     return base.merged(overrides)
 
 
+def _kernel_rules(reader: _Reader, requires: tuple[str, ...]) -> KernelRules:
+    """``kernel_rules:`` checked name by name, so a typo is an error at its line, not a hole."""
+    if "triton" not in requires:
+        raise CourseError(
+            reader.path, "kernel_rules are for Triton exercises: add triton to requires",
+            line=reader.marks.get(reader.prefix), field=reader.prefix,
+        )
+    defaults = KernelRules()
+    values: dict[str, tuple[str, ...]] = {}
+    for f in dataclasses.fields(KernelRules):
+        names = reader.strings(f.name, getattr(defaults, f.name))
+        for i, name in enumerate(names):
+            where = f"{f.name}[{i}]"
+            if not _DOTTED_RE.match(name):
+                raise reader.error(where, f"'{name}' is not a dotted Python name")
+            if f.name in ("tensor_attributes", "builtins") and "." in name:
+                raise reader.error(where, f"'{name}' must be a single name")
+            if any(part.startswith("__") and part != "__future__" for part in name.split(".")):
+                raise reader.error(where, f"'{name}': names with double underscores reach Python's machinery")
+            if f.name == "builtins" and name in NEVER_ALLOWED_BUILTINS:
+                raise reader.error(where, f"'{name}' can never be allowed: with it, code can reach anything")
+            if f.name == "builtins" and not hasattr(builtins, name):
+                raise reader.error(where, f"'{name}' is not a Python built-in")
+        values[f.name] = names
+    for key in ("calls", "allocate"):
+        for i, name in enumerate(values[key]):
+            root = name.split(".")[0]
+            if not any(m == root or m.startswith(root + ".") for m in values["imports"]):
+                raise reader.error(f"{key}[{i}]", f"'{name}': its module {root} is not in kernel_rules.imports")
+    reader.finish()
+    return KernelRules(**values)
+
+
 def _relative_file(reader: _Reader, key: str, value: str) -> str:
     if Path(value).is_absolute() or ".." in Path(value).parts:
         raise reader.error(key, f"'{value}' must be a path inside the exercise folder")
@@ -289,6 +359,8 @@ def load_exercise(directory: Path, solutions_root: Path, defaults: dict[str, Any
     hidden_points = r.get("hidden_points", int, 0)
     if not 0 <= hidden_points <= points:
         raise r.error("hidden_points", f"must be between 0 and points ({points}), got {hidden_points}")
+    kernel_rules = _kernel_rules(r.sub("kernel_rules"), requires) if "kernel_rules" in data else None
+    r.used.add("kernel_rules")
     r.finish()
     return Exercise(
         id=ex_id,
@@ -308,6 +380,7 @@ def load_exercise(directory: Path, solutions_root: Path, defaults: dict[str, Any
         directory=directory,
         solution_directory=solutions_root / directory.name,
         hidden_points=hidden_points,
+        kernel_rules=kernel_rules,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from grader.grading.results import ExerciseResult
+from grader.checking.results import ExerciseResult
 from grader.sandbox.messages import ISOLATION_WEAK
 from grader.sandbox.wire import LAYER_HOLDS
 

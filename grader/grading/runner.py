@@ -8,7 +8,6 @@ torch) overlaps with pytest's in this process.
 
 from __future__ import annotations
 
-import os
 import secrets
 import sys
 import time
@@ -18,11 +17,12 @@ from typing import Any
 
 from grader.checking.misconceptions import Misconception, load_misconceptions, load_module
 from grader.checking.proxy import Backend, Submission, WorkerBackend, parameter_names
+from grader.checking.results import CheckResult, ExerciseResult
 from grader.course import Exercise
 from grader.errors import CourseError, UsageError
-from grader.grading.results import CheckResult, ExerciseResult
 from grader.sandbox import forbidden as forbidden_scan
-from grader.sandbox import worker_for
+from grader.sandbox import kernel_scan, worker_for
+from grader.sandbox.kernel_scan import Refusal
 
 COLLECTION_FAILED = "the checks for this exercise could not be loaded; tell your instructor:\n{error}"
 HIDDEN_POINTS_NOTE = (
@@ -58,14 +58,20 @@ def learner_files(exercise: Exercise, source: Path | None = None) -> list[tuple[
     return files
 
 
-def static_forbidden(exercise: Exercise, files: list[tuple[str, Path]]) -> dict[str, list[str]]:
-    if not exercise.forbidden:
+def static_forbidden(exercise: Exercise, files: list[tuple[str, Path]]) -> dict[str, list[str | Refusal]]:
+    """What each function of the learner's main file uses that the exercise does not allow: forbidden
+    names, and for a kernel exercise what its allow-list refuses (each naming its line)."""
+    if not exercise.forbidden and exercise.kernel_rules is None:
         return {}
     try:
         source = files[0][1].read_text(encoding="utf-8", errors="replace")
     except OSError:
         return {}
-    return forbidden_scan.scan(source, exercise.forbidden)
+    found: dict[str, list[str | Refusal]] = dict(forbidden_scan.scan(source, exercise.forbidden))
+    if exercise.kernel_rules is not None:
+        for fn, refusals in kernel_scan.scan(source, exercise.kernel_rules, exercise.entry_points).items():
+            found[fn] = [*found.get(fn, []), *refusals]
+    return found
 
 
 def grade(
@@ -78,16 +84,27 @@ def grade(
     only: list[str] | None = None,
     prefer_misconception: str | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    require_isolation: bool = False,
 ) -> ExerciseResult:
-    """Grade the learner's files (or ``source``, or a ready ``backend``) for ``exercise``."""
+    """Grade the learner's files (or ``source``, or a ready ``backend``) for ``exercise``.
+
+    ``require_isolation``: the score is recorded for someone else (batch, Gradescope), so the
+    grading fails closed, raising IsolationMissing before any submitted code runs, when an
+    isolation layer cannot be applied. Without it a missing layer is reported on the card."""
     started = time.perf_counter()
     seed = new_seed() if seed is None else seed
-    forbidden: dict[str, list[str]] = {}
+    forbidden: dict[str, list[str | Refusal]] = {}
     file_label = label
     if backend is None:
         files = learner_files(exercise, source)
-        worker = worker_for(exercise, files)
+        worker = worker_for(exercise, files, require_isolation=require_isolation)
         worker.start()  # overlaps with pytest's start-up below
+        if require_isolation:
+            try:
+                worker.connect()  # the layers' report comes before the learner's import
+            except BaseException:
+                worker.close()
+                raise
         backend = WorkerBackend(worker, files[0][0])
         forbidden = static_forbidden(exercise, files)
         file_label = file_label or str(files[0][1])
@@ -108,7 +125,12 @@ def grade(
         )
     if forbidden:
         for fn, names in sorted(forbidden.items()):
-            result.notes.append(f"{fn} uses {', '.join(names)}, which this exercise does not allow.")
+            plain = [n for n in names if not isinstance(n, Refusal)]
+            if plain:
+                result.notes.append(f"{fn} uses {', '.join(plain)}, which this exercise does not allow.")
+            refused = [str(n) for n in names if isinstance(n, Refusal)]
+            if refused and fn in exercise.entry_points:
+                result.notes.append(f"{fn} reaches what this exercise does not allow outside a kernel: " + "; ".join(refused))
     return result
 
 
@@ -142,38 +164,12 @@ def _reference_process(exercise: Exercise, params: dict[str, list[str]]) -> Subm
     return Submission(WorkerBackend(worker, "reference"), exercise.entry_points, {}, params)
 
 
-# pytest, lean: only the plugins grading needs. Every plugin module imported is start-up time
-# on `grade ex01`, and some cost more: unraisableexception's gc.collect() at exit takes ~0.5 s
-# with torch loaded; capture redirects the process's fds around every phase of every check
-# (~7 ms of a 55 ms grading), though checks are the course's code and print nothing (the
-# learner's output is caught in the worker). Checks say what failed through expect(), so no
-# assertion rewriting; and a conftest.py dropped beside the checks must never run in the
-# grader's process.
-PYTEST_ARGS = (
-    "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:terminal", "-p", "no:pastebin",
-    "-p", "no:nose", "-p", "no:doctest", "-p", "no:junitxml", "-p", "no:unraisableexception",
-    "-p", "no:threadexception", "-p", "no:debugging", "-p", "no:faulthandler", "-p", "no:tmpdir",
-    "-p", "no:legacypath", "-p", "no:setuponly", "-p", "no:setupplan", "-p", "no:python_path",
-    "-p", "no:logging", "-p", "no:capture", "--assert=plain", "--noconftest", "--import-mode=importlib", "-c", os.devnull,
-    "-W", "ignore::pytest.PytestAssertRewriteWarning",
-)
-
-
 def run_pytest(exercise: Exercise, plugin: Any, extra: list[str] | tuple[str, ...] = ()) -> int:
     """Run the exercise's check files in this process with ``plugin``; pytest's exit code."""
-    import pytest
+    from grader.checking.plugin import run_in_process
 
     checks = [str(p) for p in exercise.check_paths if p.is_file()]
-    args = [*checks, *PYTEST_ARGS, "--rootdir", str(exercise.directory), *extra]
-    previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    try:
-        return pytest.main(args, plugins=[plugin])
-    finally:
-        if previous is None:
-            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-        else:
-            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+    return run_in_process(checks, plugin, rootdir=exercise.directory, extra=extra)
 
 
 def run_checks(
@@ -181,7 +177,7 @@ def run_checks(
     backend: Backend,
     *,
     seed: int,
-    forbidden: dict[str, list[str]] | None = None,
+    forbidden: dict[str, list[str | Refusal]] | None = None,
     only: list[str] | None = None,
     prefer_misconception: str | None = None,
     progress: Callable[[int, int, str], None] | None = None,

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             staged = Path(tmp) / ex.folder
             stage(ex, located, staged)
             args.results.unlink(missing_ok=True)
-            result = grade(ex, source=staged)
+            result = grade(ex, source=staged, require_isolation=not course.allow_weak_isolation)
             args.results.parent.mkdir(parents=True, exist_ok=True)
             args.results.write_text(json.dumps(result.to_gradescope(), indent=2))
             click.echo(score_card(result))  # the autograder's log, for the instructor

@@ -16,6 +16,7 @@ instructor can replay any row with ``grade exNN --file <staged folder> --seed N`
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import hashlib
 import hmac
 import os
@@ -31,8 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.course import Course, Exercise
-from grader.errors import GradeError, UsageError
+from grader.errors import GradeError, IsolationMissing, UsageError
 from grader.instructor.gradebook import Gradebook, Row
+from grader.sandbox import check_isolation
 
 SECRET_ENV = "GRADE_SECRET"
 PUBLIC_KEY = "grade: no course secret"  # for seeds that need not be secret (nbgrader defaults)
@@ -224,6 +226,7 @@ class Task:
     origin: str  # where the main file came from, relative to the submissions folder
     code: str
     error: str = ""  # set when staging failed: the row records it without grading
+    require_isolation: bool = True  # a gradebook grading fails closed without every isolation layer
 
 
 def stage(ex: Exercise, located: Located, dest: Path) -> str:
@@ -249,7 +252,7 @@ def stage(ex: Exercise, located: Located, dest: Path) -> str:
 
 def _reason(result: object) -> tuple[str, str]:
     """(outcome, reason) for one ExerciseResult, in words an instructor can scan."""
-    from grader.grading.results import ExerciseResult
+    from grader.checking.results import ExerciseResult
 
     assert isinstance(result, ExerciseResult)
     if any(c.test_id == COLLECTION for c in result.checks):
@@ -284,7 +287,9 @@ def grade_task(task: Task) -> Row:
     if task.error:
         return Row(score=0.0, outcome="error", reason=task.error, checks=[], seconds=0.0, **base)  # type: ignore[arg-type]
     try:
-        result = grade(ex, seed=task.seed, source=task.source, label=task.origin)
+        result = grade(ex, seed=task.seed, source=task.source, label=task.origin, require_isolation=task.require_isolation)
+    except IsolationMissing:
+        raise  # the machine's fault, not the learner's: never a row
     except GradeError as exc:
         return Row(score=0.0, outcome="error", reason=str(exc), checks=[], seconds=0.0, **base)  # type: ignore[arg-type]
     except Exception as exc:  # a grader bug must cost one row, not the batch
@@ -315,6 +320,20 @@ class Summary:
     interrupted: bool = False
     flagged: list[tuple[str, str, str, float]] = field(default_factory=list)  # exercise, a, b, ratio
     waiting: list[tuple[str, str, str]] = field(default_factory=list)  # learner, exercise, why: not graded yet
+
+    @property
+    def left(self) -> int:
+        """Found, not in the gradebook before, and not graded by this run."""
+        return self.tasks - self.skipped - self.graded
+
+
+@dataclass(frozen=True)
+class ClassGraded:
+    """What ``grade batch`` did: the run's summary, the gradebook, the exports written."""
+
+    summary: Summary
+    db: Path
+    written: list[Path]
 
 
 def default_db(out: Path | None, json_out: Path | None) -> Path:
@@ -372,6 +391,51 @@ def plan_tasks(
     return tasks
 
 
+def executor_for(kind: str, *, scheduler: str | None, config: Path | None, jobs: int) -> Executor | None:
+    """The executor for ``--executor`` (None: the local process pool); says how to install Dask if needed."""
+    if kind != "dask":
+        return None
+    from grader.instructor.dask_executor import DaskExecutor, require_dask
+
+    require_dask()  # before anything is staged: say how to install it
+    return DaskExecutor(scheduler=scheduler, config=config, jobs=jobs)
+
+
+def grade_class(
+    course: Course,
+    submissions: Path,
+    *,
+    db: Path | None = None,
+    out: Path | None = None,
+    json_out: Path | None = None,
+    exercises: list[Exercise] | None = None,
+    jobs: int = 1,
+    attempt: int = 1,
+    threshold: float | None = None,
+    executor: Executor | None = None,
+    on_planned: Callable[[int], None] | None = None,
+    on_row: Callable[[Row], None] | None = None,
+    allow_weak_isolation: bool = False,
+) -> ClassGraded:
+    """:func:`run_batch` into ``db`` (default: beside the exports), then the CSV and JSON exports
+    asked for, unless the run was interrupted."""
+    db = db or default_db(out, json_out)
+    summary = run_batch(course, submissions, db, exercises=exercises, jobs=jobs, attempt=attempt, threshold=threshold,
+                        on_planned=on_planned, on_row=on_row, executor=executor,
+                        require_isolation=not (allow_weak_isolation or course.allow_weak_isolation))
+    written: list[Path] = []
+    if summary.interrupted:
+        return ClassGraded(summary, db, written)
+    with Gradebook(db) as book:
+        if out:
+            book.export_csv(out)
+            written.append(out)
+        if json_out:
+            book.export_json(json_out, course=course.title)
+            written.append(json_out)
+    return ClassGraded(summary, db, written)
+
+
 def run_batch(
     course: Course,
     submissions: Path,
@@ -384,13 +448,21 @@ def run_batch(
     on_planned: Callable[[int], None] | None = None,
     on_row: Callable[[Row], None] | None = None,
     executor: Executor | None = None,
+    require_isolation: bool = True,
 ) -> Summary:
-    """Grade everything in ``submissions`` that the gradebook lacks; returns what happened."""
+    """Grade everything in ``submissions`` that the gradebook lacks; returns what happened.
+
+    With ``require_isolation`` (the default) a machine that cannot apply every isolation
+    layer grades nothing: IsolationMissing says which layer, why and how to get it."""
     from grader.instructor.similarity import DEFAULT_THRESHOLD, similar_pairs
 
     secret = course_secret(course)
     assert secret is not None
     exercises = list(exercises or course.exercises)
+    if require_isolation and executor is None:
+        # Asked here, before anything is staged; a Dask worker asks on its own machine (grade_task).
+        for ex in exercises:
+            check_isolation(ex)
     learners = discover(submissions)
     summary = Summary(learners=len(learners))
     work = db_path.with_suffix(".files")
@@ -398,6 +470,7 @@ def run_batch(
         book.bind_secret(secret_fingerprint(secret))
         book.set_meta("course", course.title)
         tasks = plan_tasks(course, learners, exercises, attempt=attempt, secret=secret, work=work, done=book.done(), summary=summary)
+        tasks = [dataclasses.replace(t, require_isolation=require_isolation) for t in tasks]
         if on_planned:
             on_planned(len(tasks))
 

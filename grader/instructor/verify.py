@@ -9,15 +9,16 @@ exercise or solution folder is unaccounted for.
 from __future__ import annotations
 
 import ast
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.checking.misconceptions import load_misconceptions, load_module
 from grader.checking.proxy import LocalBackend
-from grader.course import EXERCISE_FILE, Course, Exercise
+from grader.checking.results import ExerciseResult
+from grader.course import EXERCISE_FILE, Exercise
 from grader.errors import CourseError
-from grader.grading.results import ExerciseResult
 from grader.grading.runner import grade
 
 DEFAULT_SEEDS = (1, 2, 3)
@@ -105,6 +106,13 @@ def static_checks(ex: Exercise, report: Report) -> None:
         report.add(not missing, f"the {label} defines every entry point", f"{path} lacks {', '.join(missing)}")
 
 
+def choose_seeds(count: int, *, fresh: bool = False) -> tuple[int, ...]:
+    """The seeds to grade the reference with: 1, 2, 3... or, ``fresh``, drawn at random."""
+    if fresh:
+        return tuple(random.SystemRandom().randrange(1, 2**31 - 1) for _ in range(count))
+    return tuple(range(1, count + 1))
+
+
 def verify_exercise(
     ex: Exercise,
     *,
@@ -179,7 +187,3 @@ def verify_exercise(
         add(recognised, f"misconception '{v.name}' is recognised in the feedback", "no failing check's inputs reproduce it")
     return report
 
-
-def verify_course(course: Course, names: list[str], **kwargs: object) -> list[Report]:
-    exercises = [course.resolve(n) for n in names] if names else list(course.exercises)
-    return [verify_exercise(ex, **kwargs) for ex in exercises]  # type: ignore[arg-type]

@@ -1,4 +1,6 @@
-"""Interview drills: pick problems, lay out a workspace outside the course, grade it.
+"""Interview drills' problems: pick them, lay out their workspace outside the course, read back
+what drills left (the last save, personal bests). A drill's life (start, hand-in, history) is
+:mod:`grader.learner.drill_session`'s.
 
 A drill never touches the learner's course work: its files are fresh stubs in their own
 folder (never inside the course tree), it is graded from there, and its scores go to the

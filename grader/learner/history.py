@@ -1,4 +1,4 @@
-"""What the learner commands share: the progress store, stub snapshots, a progress ticker.
+"""What the learner commands share: opening the progress store, recording a grading, what is next.
 
 Everything here is best effort around grading: a store that cannot be written is reported
 in one line and the command goes on; it never costs the learner a grade.
@@ -6,16 +6,11 @@ in one line and the command goes on; it never costs the learner a grade.
 
 from __future__ import annotations
 
-import os
-import sys
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
 
+from grader.checking.results import ExerciseResult
 from grader.course import Course, Exercise
-from grader.grading.results import ExerciseResult
 from grader.learner.store import STORE_UNAVAILABLE, GradingRecord, Store, StoreUnavailable
 
 FIRST_SOLVE = "First time at full marks for {exercise}: recorded. Next: {next}"
@@ -35,7 +30,7 @@ def open_store(course: Course, *, echo: Echo = _stderr, snapshot: bool = True) -
     """The course's store, with its notices told; None (also told) if it cannot be used now.
 
     ``snapshot`` saves the pristine stub of every exercise that still looks untouched, so
-    that `grade reset` and `grade drill` have it later (see grader/stubs.py).
+    that `grade reset` and `grade drill` have it later (see grader/learner/pristine.py).
     """
     try:
         store = Store.open(course)
@@ -104,68 +99,3 @@ def next_exercise(course: Course, store: Store | None, after: str | None = None)
 def next_step(course: Course, store: Store | None, after: str | None = None) -> str:
     ex = next_exercise(course, store, after)
     return NEXT_NONE if ex is None else NEXT_EXERCISE.format(id=ex.id, title=ex.title)
-
-
-class Ticker:
-    """Shows "grading ex07 … 12 s" on the terminal during a long grading.
-
-    Writes to a duplicate of the terminal's file descriptor taken before grading starts:
-    pytest captures fd 2 while the checks run, and the ticker must get past that. Silent
-    when stderr is not a terminal, and for gradings shorter than ``delay``.
-    """
-
-    def __init__(self, label: str, *, delay: float = 2.0, interval: float = 0.5, force: bool = False) -> None:
-        self.label, self.delay, self.interval = label, delay, interval
-        self.enabled = force or _stderr_is_tty()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._fd = -1
-        self._drawn = False
-        self.detail = ""  # "check 5 of 26", set from the grading thread through update()
-
-    def update(self, done: int, total: int, name: str) -> None:
-        """Progress from the grader: which check is running."""
-        self.detail = f"check {done} of {total}: {name[:40]}"
-
-    def __enter__(self) -> Ticker:
-        if self.enabled:
-            try:
-                self._fd = os.dup(sys.stderr.fileno())
-            except (OSError, ValueError, AttributeError):
-                return self
-            self._thread = threading.Thread(target=self._run, name="grade-ticker", daemon=True)
-            self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        started = time.monotonic()
-        if self._stop.wait(self.delay):
-            return
-        while not self._stop.is_set():
-            detail = f" · {self.detail}" if self.detail else ""
-            self._write(f"\r{self.label}{detail} … {time.monotonic() - started:.0f} s (Ctrl-C stops) \033[K")
-            self._drawn = True
-            self._stop.wait(self.interval)
-
-    def _write(self, text: str) -> None:
-        try:
-            os.write(self._fd, text.encode("utf-8", "replace"))
-        except OSError:
-            self._stop.set()
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=1.0)
-        if self._fd >= 0:
-            if self._drawn:
-                self._write("\r\x1b[2K")  # erase the line: the score card follows
-            os.close(self._fd)
-            self._fd = -1
-
-
-def _stderr_is_tty() -> bool:
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False

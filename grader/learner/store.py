@@ -156,10 +156,6 @@ class GradingRecord:
     def first_solve(self) -> bool:
         return self.after.solved and not self.before.solved
 
-    @property
-    def new_best(self) -> bool:
-        return self.before.best_score is None or (self.after.best_score or 0) > self.before.best_score
-
 
 @dataclass(frozen=True)
 class DrillProblem:

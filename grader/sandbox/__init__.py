@@ -7,6 +7,6 @@ trusted side also owns the static scan for forbidden calls (:mod:`forbidden`), w
 wrong in a call (:mod:`failures`) and the texts that say so (:mod:`messages`).
 """
 
-from grader.sandbox.trusted import Worker, has_cuda, prestart, shutdown_now, worker_for
+from grader.sandbox.trusted import Worker, check_isolation, has_cuda, prestart, shutdown_now, worker_for
 
-__all__ = ["Worker", "has_cuda", "prestart", "shutdown_now", "worker_for"]
+__all__ = ["Worker", "check_isolation", "has_cuda", "prestart", "shutdown_now", "worker_for"]

@@ -10,6 +10,15 @@ Wire form: one JSON header plus a list of binary blobs. Tags in the JSON:
 ``{"$nd": i}`` array i, ``{"$np": i}`` numpy scalar, ``{"$tensor": i, "dtype": ...}``,
 ``{"$tuple": [...]}``, ``{"$dict": [[k, v], ...]}``, ``{"$complex": [re, im]}``,
 ``{"$unsupported": "type"}`` for a value the sender could not encode.
+
+A torch tensor that is a view (transposed, sliced, at an offset, broadcast, or inside a
+larger storage) crosses as its storage plus its layout: the tag then also holds
+``"shape"``, ``"strides"`` (in elements) and ``"offset"``, and blob i is the 1-D storage.
+The storage is sent whole, so poison a check put around a view arrives with it, unless it
+is much larger than the view's span (then only the span). The receiver rebuilds the same
+view with ``as_strided``; each tensor gets a storage of its own (aliasing between values
+does not cross). A ``"device"`` of ``"cuda"`` puts the tensor on the GPU where there is one.
+Numpy arrays cross as copies in their logical layout.
 """
 
 from __future__ import annotations
@@ -24,6 +33,14 @@ import numpy as np
 MAX_DEPTH = 32
 ALLOWED_KINDS = frozenset("biufc")  # bool, int, uint, float, complex
 _TORCH_TAGGED_AS_FLOAT32 = ("torch.bfloat16",)
+MAX_DIMS = 32
+# A decoded view never stands for more elements than this (1 GiB of float32): a hostile sender
+# must not make a few bytes of storage into a tensor the grader materialises without bound.
+MAX_VIEW_ELEMENTS = 1 << 28
+# A view's whole storage crosses (padding included) unless it is larger than this many bytes
+# beyond twice the view's span; then only the span crosses.
+WHOLE_STORAGE_SLACK = 1 << 20
+_MAX_UNUSED_STRIDE = 1 << 48
 
 
 class DecodeError(ValueError):
@@ -85,15 +102,7 @@ def encode(value: Any) -> tuple[bytes, list[bytes]]:
         if torch is not None and isinstance(x, torch.Tensor):
             if t is not torch.Tensor and t is not torch.nn.Parameter:
                 return {"$unsupported": f"{_type_name(x)} (a subclass of torch.Tensor)"}
-            dtype = str(x.dtype)
-            data = x.detach().cpu()
-            if dtype in _TORCH_TAGGED_AS_FLOAT32:
-                data = data.float()
-            try:
-                arr = data.resolve_conj().resolve_neg().numpy()
-            except (TypeError, RuntimeError):
-                return {"$unsupported": f"torch tensor of dtype {dtype}"}
-            return {"$tensor": array_blob(arr), "dtype": dtype, "requires_grad": bool(x.requires_grad)}
+            return tensor_tag(x, torch, array_blob)
         if isinstance(x, tuple):  # namedtuples travel as plain tuples
             return {"$tuple": [enc(v, depth + 1) for v in x]}
         if t is list:
@@ -104,6 +113,56 @@ def encode(value: Any) -> tuple[bytes, list[bytes]]:
 
     header = enc(value, 0)
     return json.dumps(header, allow_nan=True).encode(), blobs
+
+
+def _tensor_numpy(torch: Any) -> Any:
+    """The C method behind ``Tensor.numpy``: an exercise may remove ``torch.Tensor.numpy`` from
+    the learner's reach, and the worker's encoder must still work."""
+    base = getattr(torch._C, "TensorBase", None)
+    return (base if base is not None else torch._C._TensorBase).numpy  # the old name before torch 2.1
+
+
+def tensor_tag(x: Any, torch: Any, array_blob: Any) -> dict[str, Any]:
+    """The tag of one torch tensor: plain when it is its whole storage, else storage + layout."""
+    dtype = str(x.dtype)
+    tag: dict[str, Any] = {"dtype": dtype, "requires_grad": bool(x.requires_grad)}
+    try:
+        data = x.detach()
+        if data.is_conj() or data.is_neg():
+            data = data.resolve_conj().resolve_neg()  # materialised: a lazy flag has no storage of its own
+        if data.device.type == "cuda":
+            tag["device"] = "cuda"
+        layout = _view_layout(data)
+        if layout is not None:
+            start, length, offset = layout
+            tag.update(shape=list(data.shape), strides=list(data.stride()), offset=offset)
+            data = data.as_strided((length,), (1,), start)
+        data = data.cpu()
+        if dtype in _TORCH_TAGGED_AS_FLOAT32:
+            data = data.float()
+        arr = _tensor_numpy(torch)(data.contiguous())
+    except (TypeError, RuntimeError, NotImplementedError):  # sparse, meta, or a dtype numpy lacks
+        return {"$unsupported": f"torch tensor of dtype {dtype}"}
+    tag["$tensor"] = array_blob(arr)
+    return tag
+
+
+def _view_layout(t: Any) -> tuple[int, int, int] | None:
+    """None for a tensor that is exactly its storage, contiguous (the cheap path); otherwise
+    (first storage element sent, how many, the view's offset from that first element)."""
+    if t.numel() == 0:
+        return None
+    itemsize = t.element_size()
+    storage = t.untyped_storage().nbytes() // itemsize
+    lo = t.storage_offset()
+    span = 1 + sum((n - 1) * s for n, s in zip(t.shape, t.stride()))
+    if t.is_contiguous() and lo == 0 and span == storage:
+        return None
+    if storage * itemsize <= 2 * span * itemsize + WHOLE_STORAGE_SLACK:
+        return 0, storage, lo  # the whole storage: padding around the view travels with it
+    if t.is_contiguous():
+        return None  # only its own elements would cross anyway
+    return lo, span, 0
 
 
 def _load_array(blob: bytes) -> np.ndarray:
@@ -155,7 +214,11 @@ def decode(header: bytes, blobs: list[bytes], *, want_torch: bool | None = None)
             dtype = x.get("dtype")
             if not isinstance(dtype, str) or not dtype.startswith("torch."):
                 raise DecodeError("tensor without a dtype")
-            return _to_tensor(arr, dtype, bool(x.get("requires_grad")), want_torch)
+            layout = _layout(x, arr)
+            device = x.get("device", "cpu")
+            if device not in ("cpu", "cuda"):
+                raise DecodeError("unknown tensor device")
+            return _to_tensor(arr, dtype, bool(x.get("requires_grad")), want_torch, layout, device)
         if "$tuple" in x:
             items = x["$tuple"]
             if not isinstance(items, list):
@@ -189,17 +252,67 @@ def decode(header: bytes, blobs: list[bytes], *, want_torch: bool | None = None)
         raise DecodeError("nested too deeply") from None
 
 
-def _to_tensor(arr: np.ndarray, dtype: str, requires_grad: bool, want_torch: bool | None) -> Any:
-    if want_torch is False:
-        return arr
-    try:
-        import torch
-    except ImportError:
-        return arr
+def _index(value: Any, what: str, cap: int) -> int:
+    if type(value) is not int or not 0 <= value <= cap:
+        raise DecodeError(f"bad view {what}")
+    return value
+
+
+def _layout(tag: dict[str, Any], storage: np.ndarray) -> tuple[tuple[int, ...], tuple[int, ...], int] | None:
+    """A view's (shape, strides, offset), checked to stay inside ``storage``; None for a plain tensor."""
+    keys = [k for k in ("shape", "strides", "offset") if k in tag]
+    if not keys:
+        return None
+    if len(keys) != 3:
+        raise DecodeError("a view needs shape, strides and offset")
+    shape, strides = tag["shape"], tag["strides"]
+    if not (isinstance(shape, list) and isinstance(strides, list) and len(shape) == len(strides) <= MAX_DIMS):
+        raise DecodeError("bad view layout")
+    if storage.ndim != 1:
+        raise DecodeError("a view's storage must be one-dimensional")
+    length = storage.shape[0]
+    shape_t = tuple(_index(n, "shape", MAX_VIEW_ELEMENTS) for n in shape)
+    # No negative strides (torch has none); a dimension of size 1 may carry any stride, unused.
+    strides_t = tuple(_index(s, "stride", length if n > 1 else _MAX_UNUSED_STRIDE) for n, s in zip(shape_t, strides))
+    offset = _index(tag["offset"], "offset", length)
+    numel = 1
+    for n in shape_t:
+        numel *= n
+    if numel > MAX_VIEW_ELEMENTS:
+        raise DecodeError(f"a view of {numel} elements (at most {MAX_VIEW_ELEMENTS})")
+    if numel and offset + sum((n - 1) * s for n, s in zip(shape_t, strides_t)) >= length:
+        raise DecodeError("a view that reaches outside its storage")
+    return shape_t, strides_t, offset
+
+
+def _to_tensor(
+    arr: np.ndarray,
+    dtype: str,
+    requires_grad: bool,
+    want_torch: bool | None,
+    layout: tuple[tuple[int, ...], tuple[int, ...], int] | None = None,
+    device: str = "cpu",
+) -> Any:
+    torch = None
+    if want_torch is not False:
+        try:
+            import torch
+        except ImportError:
+            torch = None
+    if torch is None:
+        if layout is None:
+            return arr
+        shape, strides, offset = layout
+        view = np.lib.stride_tricks.as_strided(arr[offset:], shape, tuple(s * arr.itemsize for s in strides), writeable=False)
+        return view.copy()
     torch_dtype = getattr(torch, dtype.removeprefix("torch."), None)
     if not isinstance(torch_dtype, torch.dtype):
         raise DecodeError(f"unknown tensor dtype {dtype}")
     t = torch.from_numpy(arr.copy()).to(torch_dtype)
+    if device == "cuda" and torch.cuda.is_available():
+        t = t.to("cuda")
+    if layout is not None:
+        t = t.as_strided(*layout)
     if requires_grad and t.is_floating_point():
         t.requires_grad_(True)
     return t

@@ -14,6 +14,8 @@ from __future__ import annotations
 import ast
 from collections import defaultdict
 
+from grader.sandbox.kernel_scan import module_statements
+
 MODULE_LEVEL = "<module>"
 
 
@@ -88,7 +90,7 @@ def scan(source: str, forbidden: tuple[str, ...] | list[str]) -> dict[str, list[
                 if isinstance(sub, ast.Name) and sub.id in top_functions:
                     calls[scope].add(sub.id)
 
-    for node in tree.body:
+    for node in module_statements(tree):  # a main guard never runs when the grader imports the file
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             visit(node.name, node)
         elif isinstance(node, ast.ClassDef):

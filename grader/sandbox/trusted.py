@@ -283,6 +283,17 @@ def worker_for(
     )
 
 
+def check_isolation(exercise: Exercise) -> None:
+    """Raise IsolationMissing unless a worker for ``exercise`` gets every isolation layer.
+
+    Asked of a worker that holds no learner file, before a batch stages or grades anything."""
+    worker = worker_for(exercise, [], require_isolation=True)
+    try:
+        worker.connect()
+    finally:
+        worker.close()
+
+
 @functools.lru_cache(maxsize=1)
 def gpu_compiler_executables() -> tuple[str, ...]:
     """What Triton executes when it compiles for an NVIDIA GPU: its own ptxas (and tools) to make
@@ -764,4 +775,4 @@ def _error_fields(err: Any) -> dict[str, Any]:
     }
 
 
-__all__ = ["Worker", "WorkerConfig", "has_cuda", "prestart", "scrubbed_env", "shutdown_now", "worker_for"]
+__all__ = ["Worker", "WorkerConfig", "check_isolation", "has_cuda", "prestart", "scrubbed_env", "shutdown_now", "worker_for"]

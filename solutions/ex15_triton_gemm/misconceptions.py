@@ -1,15 +1,16 @@
 """Known-wrong variants of ex15, each with the feedback it earns.
 
-They are Triton kernels too, run in the grader's process (in the interpreter without a GPU)
-through the same harness as the learner's code, so that the NaN around the inputs and
-after C plays the same part. One kernel with a switch per mistake keeps them comparable:
-everything not switched on is the reference's method. Results are memoised on the inputs,
-because the grader replays every variant on each failing check's inputs.
+They are Triton kernels too, run in the grader's process (in the interpreter without a GPU) on
+the inputs a failing check built, laid out as the check laid them out (the codec carries views),
+so the NaN around A and B plays the same part as for the learner. One kernel with a switch per
+mistake keeps them comparable: everything not switched on is the reference's method. Each
+variant allocates C full of NaN (the learner's torch.empty holds whatever was there), so a tile
+it never stores shows the same way on every run; the variant that stores without a mask gets C
+inside a larger buffer of its own, so what it writes past C stays in memory it owns.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 import torch
@@ -23,6 +24,7 @@ import triton.language as tl  # noqa: E402
 from grader.checking.misconceptions import Misconception, sibling_reference  # noqa: E402
 
 ref = sibling_reference(__file__, "gemm.py")
+BLOCK_M, BLOCK_K = 64, 32
 
 
 @triton.jit
@@ -32,6 +34,7 @@ def _kernel(
     tile_m, tile_n,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
     MASK_K: tl.constexpr, ACC_FP16: tl.constexpr, MASK_STORE: tl.constexpr, SWAP_IDS: tl.constexpr,
+    STEP_IN_ELEMENTS: tl.constexpr,
 ):
     # A 2-D grid (tiles along M, tiles along N), or one launch per tile at (tile_m, tile_n).
     if SWAP_IDS:
@@ -60,8 +63,12 @@ def _kernel(
             acc += tl.dot(a, b).to(tl.float16)
         else:
             acc = tl.dot(a, b, acc, input_precision="ieee")
-        a_ptrs += BLOCK_K * stride_ak
-        b_ptrs += BLOCK_K * stride_bk
+        if STEP_IN_ELEMENTS:  # the mistake: BLOCK_K elements along memory, not BLOCK_K steps along K
+            a_ptrs += BLOCK_K
+            b_ptrs += BLOCK_K
+        else:
+            a_ptrs += BLOCK_K * stride_ak
+            b_ptrs += BLOCK_K * stride_bk
     c_ptrs = c_ptr + offs_m[:, None] * stride_cm + offs_n[None, :] * stride_cn
     if MASK_STORE:
         tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty), mask=(offs_m[:, None] < M) & (offs_n[None, :] < N))
@@ -70,70 +77,33 @@ def _kernel(
 
 
 def _launch(a, b, *, block_n=64, mask_k=True, acc_fp16=False, mask_store=True, swap_ids=False,
-            assume_contiguous=False, out_dtype=None, tile_by_tile=False):
+            assume_contiguous=False, out_dtype=None, floor_grid=False, step_in_elements=False):
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+        raise ValueError(f"matmul needs a (M, K) and b (K, N), got {tuple(a.shape)} and {tuple(b.shape)}")
     M, K = a.shape
     N = b.shape[1]
-    c = torch.empty((M, N), device=a.device, dtype=out_dtype or a.dtype)
+    dtype = out_dtype or a.dtype
+    if mask_store:
+        c = torch.full((M, N), float("nan"), device=a.device, dtype=dtype)
+    else:  # tiles written whole: C is the start of a buffer with room for every tile's overhang
+        room = (M + BLOCK_M) * N + block_n
+        c = torch.full((room,), float("nan"), device=a.device, dtype=dtype)[: M * N].view(M, N)
     strides = (K, 1, N, 1) if assume_contiguous else (a.stride(0), a.stride(1), b.stride(0), b.stride(1))
-    grid_m, grid_n = triton.cdiv(M, 64), triton.cdiv(N, block_n)
-    flags = dict(BLOCK_M=64, BLOCK_N=block_n, BLOCK_K=32, MASK_K=mask_k, ACC_FP16=acc_fp16,
-                 MASK_STORE=mask_store, SWAP_IDS=swap_ids)
-    if tile_by_tile:  # tiles in a fixed order, so that overlapping unmasked stores resolve the same way everywhere
+    if floor_grid:
+        grid_m, grid_n = M // BLOCK_M, N // block_n
+    else:
+        grid_m, grid_n = triton.cdiv(M, BLOCK_M), triton.cdiv(N, block_n)
+    flags = dict(BLOCK_M=BLOCK_M, BLOCK_N=block_n, BLOCK_K=BLOCK_K, MASK_K=mask_k, ACC_FP16=acc_fp16,
+                 MASK_STORE=mask_store, SWAP_IDS=swap_ids, STEP_IN_ELEMENTS=step_in_elements)
+    if grid_m == 0 or grid_n == 0:
+        return c  # no program at all: C as allocated
+    if not mask_store:  # tiles in a fixed order, so overlapping stores resolve the same way everywhere
         for i in range(grid_m):
             for j in range(grid_n):
                 _kernel[(1, 1)](a, b, c, M, N, K, *strides, c.stride(0), c.stride(1), i, j, **flags)
     else:
         _kernel[(grid_m, grid_n)](a, b, c, M, N, K, *strides, c.stride(0), c.stride(1), 0, 0, **flags)
     return c
-
-
-_memo: dict[tuple, tuple] = {}
-
-
-def _key(name, *tensors_and_more):
-    parts = [name]
-    for x in tensors_and_more:
-        if isinstance(x, torch.Tensor):
-            x = x.detach().cpu().contiguous()
-            parts += [str(x.dtype), tuple(x.shape), hashlib.sha1(x.numpy().tobytes()).hexdigest()]
-        else:
-            parts.append(x)
-    return tuple(parts)
-
-
-def _memoised(name, matmul_fn, a, b, a_layout, b_layout):
-    key = _key(name, a, b, a_layout, b_layout)
-    if key not in _memo:
-        if len(_memo) > 1024:
-            _memo.clear()
-        _memo[key] = ref._run(matmul_fn, a, b, a_layout, b_layout)
-    return _memo[key]
-
-
-def _agree(x, y):
-    """The same report, and C equal up to a float32 (float16) rounding: what the checks would accept."""
-    (c, report), (c_ref, report_ref) = x, y
-    if report != report_ref or not isinstance(c, torch.Tensor) or c.dtype != c_ref.dtype or c.shape != c_ref.shape:
-        return False
-    rtol = 1e-3 if c.dtype == torch.float16 else 1e-5
-    return bool(torch.allclose(c.double(), c_ref.double(), rtol=rtol, atol=1e-5))
-
-
-def harness(matmul_fn, name):
-    """run_matmul for this variant: the reference's harness around the variant's matmul, memoised.
-
-    Where the variant agrees with the reference on the inputs, its report says so
-    ("same_as_reference", a key no learner's report has): a variant that is right on a
-    check's inputs cannot be what made a learner fail that check, so it must not match them.
-    """
-
-    def run_matmul(a, b, a_layout="contiguous", b_layout="contiguous"):
-        c, report = _memoised(name, matmul_fn, a, b, a_layout, b_layout)
-        if _agree((c, report), _memoised("reference", ref.matmul, a, b, a_layout, b_layout)):
-            report = {**report, "same_as_reference": True}
-        return c, report
-
-    return run_matmul
 
 
 no_k_mask = Misconception(
@@ -150,9 +120,6 @@ def matmul(a, b):
     return _launch(a, b, mask_k=False)
 
 
-no_k_mask(harness(matmul, "no_k_mask"))
-
-
 fp16_accumulator = Misconception(
     "accumulating in float16",
     "the running sum over K is kept in float16, so it is rounded to about 3 significant digits after "
@@ -164,9 +131,6 @@ fp16_accumulator = Misconception(
 @fp16_accumulator
 def matmul(a, b):  # noqa: F811
     return _launch(a, b, acc_fp16=a.dtype == torch.float16)
-
-
-fp16_accumulator(harness(matmul, "fp16_accumulator"))
 
 
 assumes_contiguous = Misconception(
@@ -183,9 +147,6 @@ def matmul(a, b):  # noqa: F811
     return _launch(a, b, assume_contiguous=True)
 
 
-assumes_contiguous(harness(matmul, "assumes_contiguous"))
-
-
 unmasked_store = Misconception(
     "store without a mask",
     "tl.store writes the whole BLOCK_M × BLOCK_N tile, also the rows past M and the columns past N: those "
@@ -196,10 +157,7 @@ unmasked_store = Misconception(
 
 @unmasked_store
 def matmul(a, b):  # noqa: F811
-    return _launch(a, b, block_n=32, mask_store=False, tile_by_tile=True)
-
-
-unmasked_store(harness(matmul, "unmasked_store"))
+    return _launch(a, b, block_n=32, mask_store=False)
 
 
 float32_output = Misconception(
@@ -213,9 +171,6 @@ float32_output = Misconception(
 @float32_output
 def matmul(a, b):  # noqa: F811
     return _launch(a, b, out_dtype=torch.float32)
-
-
-float32_output(harness(matmul, "float32_output"))
 
 
 swapped_ids = Misconception(
@@ -233,19 +188,27 @@ def matmul(a, b):  # noqa: F811
     return _launch(a, b, swap_ids=True)
 
 
-swapped_ids(harness(matmul, "swapped_ids"))
-
-
-no_kernel = Misconception(
-    "product computed without the kernel",
-    "C was computed with torch operations (here a broadcast multiply and a sum) instead of by a Triton "
-    "kernel. The exercise is the kernel: launch matmul_kernel[grid](...) and return the buffer it wrote.",
+floor_grid = Misconception(
+    "grid sized with // instead of cdiv",
+    "the grid has M // BLOCK_M by N // BLOCK_N programs, which leaves out the last, partial tile in each "
+    "direction (and every tile when M or N is smaller than a block): those parts of C are never written. "
+    "Size it with triton.cdiv(M, BLOCK_M) and triton.cdiv(N, BLOCK_N), and let the masks handle the overhang.",
 )
 
 
-@no_kernel
+@floor_grid
 def matmul(a, b):  # noqa: F811
-    return (a[:, :, None].double() * b[None, :, :].double()).sum(dim=1).to(a.dtype)
+    return _launch(a, b, floor_grid=True)
 
 
-no_kernel(harness(matmul, "no_kernel"))
+k_step_without_stride = Misconception(
+    "the K loop steps through memory, not along K",
+    "after each step the pointers move by BLOCK_K elements of memory (a_ptrs += BLOCK_K), which is BLOCK_K "
+    "steps along K only when that stride is 1. For B in row-major order (stride_bk = N), or a transposed A, "
+    "the second step reads the wrong rows. Move by BLOCK_K * stride_ak and BLOCK_K * stride_bk.",
+)
+
+
+@k_step_without_stride
+def matmul(a, b):  # noqa: F811
+    return _launch(a, b, step_in_elements=True)

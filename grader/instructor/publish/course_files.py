@@ -1,0 +1,50 @@
+"""What every published product copies out of the instructor's tree, stripped of what is theirs alone.
+
+Changes when the parts of the course that travel with a product change: the grader package
+and its ``pyproject.toml`` (so ``pip install -e .`` works there), a ``course.yaml`` keeping only
+the keys learners may see (never the secret), and the torch build an exercise needs. The
+learner bundle and the Gradescope autograder both ship a runnable copy of the course this way.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from grader.course import COURSE_FILE, Course, Exercise
+
+COURSE_KEYS_FOR_LEARNERS = ("title", "exercises", "defaults")  # secret, solutions: instructor only
+PACKAGE_FILES = ("pyproject.toml",)
+TORCH_SPEC = "torch==2.13.0"
+
+
+def yaml_dump(data: Any, header: str = "") -> str:
+    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110, default_flow_style=None)
+
+
+def copy_grader(dest: Path) -> None:
+    """The grader package and the project files that install it, into ``dest``."""
+    package = Path(__file__).resolve().parents[2]  # grader/, from grader/instructor/publish/
+    shutil.copytree(package, dest / "grader", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
+    project = package.parent
+    for name in PACKAGE_FILES:
+        if (project / name).is_file():
+            shutil.copy2(project / name, dest / name)
+
+
+def course_yaml(course: Course, exercises: list[Exercise], header: str) -> str:
+    """``course.yaml`` for ``exercises`` only, without the instructor's keys."""
+    from grader.course.yamlio import load_yaml
+
+    data, _ = load_yaml(course.root / COURSE_FILE)
+    kept = {k: v for k, v in data.items() if k in COURSE_KEYS_FOR_LEARNERS}
+    kept["exercises"] = [ex.folder for ex in exercises]
+    return yaml_dump(kept, header)
+
+
+def needs_torch(exercises: Iterable[Exercise]) -> bool:
+    return any({"torch", "triton"} & set(ex.requires) for ex in exercises)

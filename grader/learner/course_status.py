@@ -1,0 +1,68 @@
+"""``grade list``'s work: the course at a glance, one row per exercise, and what to do next.
+
+Changes when what the overview says about an exercise changes (its fields, its status words)
+or how the next exercise is chosen for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from grader.course import Course, Exercise
+from grader.learner.store import ExerciseProgress
+
+
+@dataclass(frozen=True)
+class CourseStatus:
+    title: str
+    rows: list[dict[str, Any]]  # one per exercise, in teaching order (the JSON of grade list --json)
+    next: Exercise | None  # the first unsolved exercise; None when every one is solved
+
+    @property
+    def solved(self) -> int:
+        return sum(r["solved"] for r in self.rows)
+
+    @property
+    def any_attempts(self) -> bool:
+        return any(r["attempts"] for r in self.rows)
+
+
+def status_word(p: ExerciseProgress | None) -> str:
+    if p is None or not p.started:
+        return "new"
+    if p.solved:
+        return "solved"
+    if p.gave_up is not None:
+        return "gave up"
+    return "started"
+
+
+def rows(course: Course, progress: dict[str, ExerciseProgress]) -> list[dict[str, Any]]:
+    out = []
+    for ex in course.exercises:
+        p = progress.get(ex.id)
+        out.append({
+            "id": ex.id,
+            "title": ex.title,
+            "difficulty": ex.difficulty,
+            "topics": list(ex.topics),
+            "best_score": p.best_score if p else None,
+            "max_score": float(ex.points),
+            "attempts": p.attempts if p else 0,
+            "hints_taken": p.hints_taken if p else 0,
+            "hints": len(ex.hints),
+            "solved": bool(p and p.solved),
+            "status": status_word(p),
+            "first_opened": p.first_opened if p else None,
+            "first_solved": p.first_solved if p else None,
+        })
+    return out
+
+
+def course_status(course: Course) -> CourseStatus:
+    """Every exercise's progress and the next one (opening the store snapshots untouched stubs)."""
+    from grader.learner.history import next_exercise, open_store
+
+    store = open_store(course)
+    return CourseStatus(course.title, rows(course, store.all_progress() if store else {}), next_exercise(course, store))

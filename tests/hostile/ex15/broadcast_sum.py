@@ -1,0 +1,7 @@
+"""A GEMM from broadcasting and a sum: no matmul call anywhere.
+EXPECT: at most 1 "indexing a tensor"
+"""
+
+
+def matmul(a, b):
+    return (a[:, :, None] * b[None, :, :]).sum(dim=1)  # refused

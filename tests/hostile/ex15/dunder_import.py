@@ -1,0 +1,8 @@
+"""numpy imported by a call instead of an import statement.
+EXPECT: at most 1 "double underscores"
+"""
+
+
+def matmul(a, b):
+    np = __import__("numpy")  # refused
+    return torch.from_numpy(np.asarray(a.tolist()) @ np.asarray(b.tolist()))  # refused

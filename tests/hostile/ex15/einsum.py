@@ -1,0 +1,7 @@
+"""Einstein summation.
+EXPECT: at most 1 "torch.einsum"
+"""
+
+
+def matmul(a, b):
+    return torch.einsum("mk,kn->mn", a, b)  # refused

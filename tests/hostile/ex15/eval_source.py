@@ -1,0 +1,7 @@
+"""The product written as text and evaluated.
+EXPECT: at most 1 "eval"
+"""
+
+
+def matmul(a, b):
+    return eval("a.mm(b)")  # refused

@@ -1,0 +1,11 @@
+"""Tensor methods that multiply, hidden in a helper.
+EXPECT: at most 1 ".mm of a tensor"
+"""
+
+
+def _product(x, y):
+    return x.mm(y)  # refused
+
+
+def matmul(a, b):
+    return _product(a, b)

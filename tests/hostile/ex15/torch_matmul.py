@@ -1,0 +1,7 @@
+"""cuBLAS instead of the kernel.
+EXPECT: at most 1 "torch.matmul"
+"""
+
+
+def matmul(a, b):
+    return torch.matmul(a, b)  # refused
