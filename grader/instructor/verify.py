@@ -2,6 +2,7 @@
 
 For each exercise: every reference earns full marks over several seeds, the untouched
 stub earns zero, every misconception loses marks and is recognised by a failing check,
+every no-op mutant of an entry point earns no more than that entry point left unwritten,
 points add up to ``exercise.yaml``'s total, hints are there, and no file in the
 exercise or solution folder is unaccounted for.
 """
@@ -20,6 +21,7 @@ from grader.checking.results import ExerciseResult
 from grader.course import EXERCISE_FILE, Exercise
 from grader.errors import CourseError
 from grader.grading.runner import grade
+from grader.instructor.mutants import Mutant, mutants, unwritten
 
 DEFAULT_SEEDS = (1, 2, 3)
 MIN_HINTS = 2
@@ -185,5 +187,25 @@ def verify_exercise(
         flips = _unstable(runs)
         add(not flips, f"misconception '{v.name}' fails the same checks on every seed", flips)
         add(recognised, f"misconception '{v.name}' is recognised in the feedback", "no failing check's inputs reproduce it")
+    no_ops(ex, reference, seeds[0], add)
     return report
+
+
+def no_ops(ex: Exercise, reference: object, seed: int, add: Callable[..., object]) -> None:
+    """Each entry point's no-op mutants earn no more than that entry point left unwritten."""
+    by_function: dict[str, list[Mutant]] = {}
+    for m in mutants(reference, ex.entry_points):
+        by_function.setdefault(m.function, []).append(m)
+    for function, found in by_function.items():
+        floor = grade(ex, seed=seed, backend=LocalBackend(unwritten(reference, function), label=f"{function} unwritten"))
+        floor_passed = {c.name for c in floor.checks if c.passed}
+        for m in found:
+            result = grade(ex, seed=seed, backend=LocalBackend(m.namespace(reference), label=f"{function} {m.label}"))
+            gained = [f"{c.name} (+{c.score:g})" for c in result.checks if c.passed and c.name not in floor_passed]
+            add(
+                result.score <= floor.score,
+                f"no-op: {function} that {m.label} earns no more than {function} unwritten "
+                f"({result.score:g} vs {floor.score:g})",
+                "it passes " + ", ".join(gained) + ": make these checks compare values a no-op cannot produce",
+            )
 
