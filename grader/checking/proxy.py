@@ -37,7 +37,9 @@ MAX_REFUSALS_SHOWN = 8  # a file refused line after line: the first few say what
 class Backend(Protocol):
     label: str
 
-    def call(self, name: str, header: bytes, blobs: list[bytes], *, return_args: bool = False) -> tuple[bytes, list[bytes], float]: ...
+    def call(
+        self, name: str, header: bytes, blobs: list[bytes], *, return_args: bool = False, backward: list[int] | None = None
+    ) -> tuple[bytes, list[bytes], float]: ...
 
     def close(self) -> None: ...
 
@@ -101,14 +103,26 @@ class LocalBackend:
     def __init__(self, namespace: Any, label: str = "reference") -> None:
         self.namespace, self.label = namespace, label
 
-    def call(self, name: str, header: bytes, blobs: list[bytes], *, return_args: bool = False) -> tuple[bytes, list[bytes], float]:
+    def call(
+        self, name: str, header: bytes, blobs: list[bytes], *, return_args: bool = False, backward: list[int] | None = None
+    ) -> tuple[bytes, list[bytes], float]:
         fn = getattr(self.namespace, name, None)
         if not callable(fn):
             raise MissingFunction(process_messages.MISSING_FUNCTION.format(file=self.label, name=name))
-        args, kwargs = decode(header, blobs)
+        if backward is None:
+            args, kwargs = decode(header, blobs)
+        else:  # as the worker does it (grader/sandbox/inside/worker.py): fresh leaves, then autograd
+            args, kwargs, upstream = decode(header, blobs)
+            args = list(args)
+            for i in backward:
+                args[i] = args[i].detach().requires_grad_(True)
         start = time.perf_counter()
         try:
             result = fn(*args, **kwargs)
+            if backward is not None:
+                import torch
+
+                result = (result, torch.autograd.grad(result, [args[i] for i in backward], grad_outputs=upstream, allow_unused=True))
         except Exception as exc:
             mro = [c.__name__ for c in type(exc).__mro__]
             raise LearnerRaised(type(exc).__name__, mro, str(exc), f"{type(exc).__name__}: {exc}") from None
@@ -177,8 +191,10 @@ class WorkerBackend:
     def thaw(self) -> None:
         self.worker.thaw()
 
-    def call(self, name: str, header: bytes, blobs: list[bytes], *, return_args: bool = False) -> tuple[bytes, list[bytes], float]:
-        return self.worker.call(name, header, blobs, return_args=return_args)
+    def call(
+        self, name: str, header: bytes, blobs: list[bytes], *, return_args: bool = False, backward: list[int] | None = None
+    ) -> tuple[bytes, list[bytes], float]:
+        return self.worker.call(name, header, blobs, return_args=return_args, backward=backward)
 
     def close(self) -> None:
         self.worker.close()
@@ -247,7 +263,22 @@ class Submission:
         self.calls[-1].args_after = (list(after_args), dict(after_kwargs))
         return value, tuple(after_args), dict(after_kwargs)
 
-    def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], *, return_args: bool = False) -> tuple[Any, float]:
+    def gradients(self, name: str, *args: Any, wrt: tuple[int, ...], upstream: Any, **kwargs: Any) -> tuple[Any, tuple[Any, ...]]:
+        """Call ``name``, then send ``upstream`` back through its output: (value, the gradient that
+        reaches each argument at position ``wrt``, None where none does). The check compares
+        those gradients with the reference's: an output cut from its inputs has none to give."""
+        if name not in self.entry_points:
+            getattr(self, name)
+        pair, _ = self._call(name, args, kwargs, backward=(tuple(wrt), upstream))
+        if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[1], tuple) and len(pair[1]) == len(wrt)):
+            raise BadResult(messages.BAD_RESULT.format(call=f"{name}()", detail="a malformed reply"))
+        self.calls[-1].result = pair[0]
+        return pair[0], pair[1]
+
+    def _call(
+        self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], *, return_args: bool = False,
+        backward: tuple[tuple[int, ...], Any] | None = None,
+    ) -> tuple[Any, float]:
         header, blobs = encode((list(args), kwargs))
         # Keep copies as they were sent: checks may reuse and change their arrays later.
         sent_args, sent_kwargs = decode(header, blobs)
@@ -277,7 +308,12 @@ class Submission:
             raise
         start = time.perf_counter()
         try:
-            rheader, rblobs, _ = self.backend.call(name, header, blobs, return_args=return_args)
+            if backward is None:
+                rheader, rblobs, _ = self.backend.call(name, header, blobs, return_args=return_args)
+            else:  # the record keeps the plain call (for replays); the worker also gets the upstream gradient
+                wrt, upstream = backward
+                bheader, bblobs = encode((list(args), kwargs, upstream))
+                rheader, rblobs, _ = self.backend.call(name, bheader, bblobs, return_args=return_args, backward=list(wrt))
         except LearnerRaised as exc:
             record.failure = self._explain(name, exc)
             raise record.failure from None

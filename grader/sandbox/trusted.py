@@ -582,17 +582,24 @@ class Worker:
             raise self.import_failure
         self._imported = True
 
-    def call(self, name: str, header: bytes, blobs: list[bytes], *, return_args: bool = False) -> tuple[bytes, list[bytes], float]:
+    def call(
+        self, name: str, header: bytes, blobs: list[bytes], *, return_args: bool = False, backward: list[int] | None = None
+    ) -> tuple[bytes, list[bytes], float]:
         """Run ``name`` in the worker with encoded arguments; return the encoded result and seconds.
 
         With ``return_args`` the result is ``(value, (args, kwargs))``, the arguments as
-        the call left them: how a check sees in-place changes to its inputs.
+        the call left them: how a check sees in-place changes to its inputs. With ``backward``
+        (argument positions) the payload also holds an upstream gradient and the result is
+        ``(value, gradients reaching those arguments)``.
         """
         self.ensure_ready()
         call = f"{name}()"
         limits = self.config.limits
         start = time.perf_counter()
-        self._send({"op": "call", "name": name, "return_args": return_args}, header, blobs)
+        envelope: dict[str, Any] = {"op": "call", "name": name, "return_args": return_args}
+        if backward is not None:
+            envelope["backward"] = list(backward)
+        self._send(envelope, header, blobs)
         try:
             envelope, rheader, rblobs = self._receive(call, limits.wall_seconds, cpu_limit=limits.cpu_seconds)
         except WorkerStopped:

@@ -10,7 +10,7 @@ import math
 import numpy as np
 import torch
 
-from grader.checking import expect, inputs, points
+from grader.checking import LearnerRaised, expect, fail, inputs, points
 
 F32 = {"rtol": 1e-4, "atol": 1e-4}
 
@@ -89,21 +89,32 @@ def test_forward_with_rank_one(submission, rng):
 
 
 @points(1)
-def test_forward_stays_differentiable_in_A_and_B(submission, rng):
+def test_gradients_reach_A_and_B_through_the_forward_pass(submission, rng):
     d_out, d_in, r = 4, 6, 2
     W, A, B = lora_layer(rng, d_out, d_in, r)
-    A.requires_grad_(True)
-    B.requires_grad_(True)
     alpha = alpha_for(rng)
     x = batch(rng, (3, d_in))
-    y = submission.lora_forward(x, W, A, B, alpha, r)
+    upstream = batch(rng, (3, d_out))  # dL/dy, as a loss would send it back
+    # The grader asks for the gradients that reach A and B and compares them with the reference's:
+    # an output cut from A and B (a flag set by hand included) has none to give.
+    try:
+        y, (grad_A, grad_B) = submission.gradients("lora_forward", x, W, A, B, alpha, r, wrt=(2, 3), upstream=upstream)
+    except LearnerRaised as exc:
+        fail(
+            f"lora_forward(x, W, A, B, alpha, r) ran, but no gradient could flow back to A and B ({exc.message}). "
+            "A and B are the trainable parameters: compute y with torch operations on the tensors themselves, "
+            "no torch.no_grad(), .detach(), .numpy() or .item() on the way."
+        )
     expect(y, "y").to_match(expected_forward(x, W, A, B, alpha, r))
-    expect(y, "y").to_satisfy(
-        bool(y.requires_grad),
-        "A and B are the trainable parameters (they arrive with requires_grad=True), but y carries no gradient "
-        "history, so training could never update them. Compute y with torch operations on the tensors themselves: "
-        "no torch.no_grad(), .detach(), .numpy() or .item() on the way.",
-    )
+    s = alpha / r  # y = x Wᵀ + s (x Aᵀ) Bᵀ, so dL/dA = s (G B)ᵀ x and dL/dB = s Gᵀ (x Aᵀ), with G = dL/dy
+    want_A, want_B = s * (upstream @ B).T @ x, s * upstream.T @ (x @ A.T)
+    for name, got, want in (("A", grad_A, want_A), ("B", grad_B, want_B)):
+        expect(got, f"dL/d{name}").to_satisfy(
+            got is not None,
+            f"no gradient reached {name} through y: training could never update {name}. Keep {name} in the "
+            "computation of y as a tensor (no .detach(), .numpy() or a copy).",
+        )
+        expect(got, f"dL/d{name} (the gradient that reached {name} from an upstream dL/dy)").to_match(want)
 
 
 @points(2)
@@ -142,7 +153,10 @@ def test_merge_leaves_the_frozen_W_unchanged(submission, rng):
     d_out, d_in, r = 7, 4, 2
     W, A, B = lora_layer(rng, d_out, d_in, r)
     alpha = alpha_for(rng)
+    want = (W.double() + (alpha / r) * B.double() @ A.double()).to(W.dtype)
     merged, args_after, _ = submission.inputs_after("merge_lora", W, A, B, alpha, r)
+    # The values first: whether W was left alone is only worth asking of a merge that is right.
+    expect(merged, "W_merged").to_match(want)
     W_after = args_after[0]
     same = isinstance(W_after, torch.Tensor) and W_after.shape == W.shape and torch.equal(W_after.detach(), W)
     change = float((W_after.detach().double() - W).abs().max()) if isinstance(W_after, torch.Tensor) and W_after.shape == W.shape else float("nan")

@@ -133,17 +133,41 @@ def serve(req_fd: int, resp_fd: int, module_name: str, scratch: str, codec: Any,
             if not callable(fn):
                 send({"ok": False, "missing": True})
                 continue
-            args, kwargs = codec.decode(header, blobs)
+            backward = envelope.get("backward")
+            if backward is None:
+                args, kwargs = codec.decode(header, blobs)
+            else:
+                # The grader asks for the gradients that an upstream gradient sends back to these
+                # arguments: the output must really be computed from them (the trusted side compares).
+                args, kwargs, upstream = codec.decode(header, blobs)
+                args = watch_gradients(list(args), backward)
             start = time.perf_counter()
             try:
                 result = fn(*args, **kwargs)
+                elapsed = time.perf_counter() - start
+                if backward is not None:
+                    result = with_gradients(result, args, backward, upstream)
             except BaseException as exc:
                 send({"ok": False, "error": _describe(exc, scratch)})
                 continue
-            elapsed = time.perf_counter() - start
             if envelope.get("return_args"):
                 result = (result, (list(args), kwargs))
             send({"ok": True, "seconds": elapsed}, result)
+
+
+def watch_gradients(args: list[Any], wrt: list[int]) -> list[Any]:
+    """The arguments at ``wrt`` as fresh leaves that record gradients."""
+    for i in wrt:
+        args[i] = args[i].detach().requires_grad_(True)
+    return args
+
+
+def with_gradients(result: Any, args: list[Any], wrt: list[int], upstream: Any) -> Any:
+    """(result, the gradient reaching each argument at ``wrt``, None where none reaches it)."""
+    import torch
+
+    grads = torch.autograd.grad(result, [args[i] for i in wrt], grad_outputs=upstream, allow_unused=True)
+    return result, tuple(grads)
 
 
 def run_child(req_fd: int, resp_fd: int, out_fd: int, spec: dict[str, Any], modules: dict[str, Any]) -> None:
