@@ -41,11 +41,16 @@ def test_cosine_ignores_the_lengths_of_the_vectors(submission, rng):
 
 
 @points(2)
-def test_cosine_with_a_zero_vector_is_zero(submission, rng):
+def test_cosine_with_a_zero_vector_is_zero(submission, reference, rng):
+    b, c = vectors(rng, 2, 6)
+    # A constant 0.0 must not pass for "handles the zero vector": the same function must
+    # still give the right cosine for two ordinary vectors.
+    expect(submission.cosine_similarity(b, c), "the cosine of two non-zero vectors (checked before the zero vector)").to_match(
+        reference.cosine_similarity(b, c)
+    )
     a = np.zeros(6)
-    b = vectors(rng, 1, 6)[0]
-    expect(submission.cosine_similarity(a, b)).to_match(0.0)
-    expect(submission.cosine_similarity(b, a)).to_match(0.0)
+    expect(submission.cosine_similarity(a, b), "the cosine of the zero vector with b").to_match(0.0)
+    expect(submission.cosine_similarity(b, a), "the cosine of b with the zero vector").to_match(0.0)
 
 
 @points(1)

@@ -63,11 +63,13 @@ def test_max_norm_is_the_largest_absolute_value(submission, rng):
 
 
 @points(1)
-def test_norms_scale_with_the_absolute_value_of_a_factor(submission, rng):
+def test_norms_scale_with_the_absolute_value_of_a_factor(submission, reference, rng):
     x = mixed_signs(rng, 7)
     c = -rng.uniform(1.5, 4.0)
     for p, name in ((1, "‖x‖₁"), (2, "‖x‖₂"), (math.inf, "‖x‖∞")):
         base = submission.vector_norm(x, p)
+        # The values first: a constant (0 for every vector) scales trivially but is no norm.
+        expect(base, f"{name} of x itself (its value, before scaling x)").to_match(reference.vector_norm(x, p))
         scaled = submission.vector_norm(c * x, p)
         expect(scaled, f"{name} of {c:.3g}·x").to_satisfy(
             _is_number(base) and _is_number(scaled) and np.isclose(scaled, abs(c) * base, rtol=1e-9),
@@ -77,7 +79,7 @@ def test_norms_scale_with_the_absolute_value_of_a_factor(submission, rng):
 
 
 @points(1)
-def test_norms_are_ordered_max_then_l2_then_l1(submission, rng):
+def test_norms_are_ordered_max_then_l2_then_l1(submission, reference, rng):
     d = 12
     # Mostly negative entries and one small positive one: signs must not be ignored.
     x = -(np.abs(rng.standard_normal(d)) + 0.2)
@@ -90,6 +92,9 @@ def test_norms_are_ordered_max_then_l2_then_l1(submission, rng):
         f"for any vector ‖x‖∞ ≤ ‖x‖₂ ≤ ‖x‖₁ ≤ d·‖x‖∞, but you returned ‖x‖∞ = {linf!r}, ‖x‖₂ = {l2!r}, "
         f"‖x‖₁ = {l1!r} (d = {d}); check which formula each p uses, and that negative entries count by their size",
     )
+    # The order holds, but so it does for equal constants: the values must be right too.
+    for got, p, name in ((linf, math.inf, "‖x‖∞"), (l2, 2, "‖x‖₂"), (l1, 1, "‖x‖₁")):
+        expect(got, f"{name} (its value; the order ‖x‖∞ ≤ ‖x‖₂ ≤ ‖x‖₁ held)").to_match(reference.vector_norm(x, p))
 
 
 @points(2)
@@ -107,10 +112,15 @@ def test_l2_norm_does_not_underflow_on_tiny_entries(submission, rng):
 
 
 @points(1)
-def test_zero_vector_has_norm_zero(submission):
+def test_zero_vector_has_norm_zero(submission, reference, rng):
     x = np.zeros(5)
+    y = mixed_signs(rng, 5)
     for p in (1, 2, math.inf):
         expect(submission.vector_norm(x, p), f"the {p}-norm of a zero vector").to_match(0.0)
+        # Returning 0 for every vector must not pass: the same p-norm of a non-zero vector is not 0.
+        expect(submission.vector_norm(y, p), f"the {p}-norm of a non-zero vector (the zero vector gave 0)").to_match(
+            reference.vector_norm(y, p)
+        )
 
 
 @points(1)
@@ -210,14 +220,19 @@ def test_float32_rows_with_huge_entries_still_get_unit_length(submission, refere
 
 
 @points(1)
-def test_normalize_rows_leaves_its_input_unchanged(submission, rng):
+def test_normalize_rows_leaves_its_input_unchanged(submission, reference, rng):
     X = rows(rng, 4, 3)
     original = X.copy()
-    _, (after, *_), _ = submission.inputs_after("normalize_rows", X)
+    value, (after, *_), _ = submission.inputs_after("normalize_rows", X)
+    # The output first: leaving X alone earns nothing if the rows that come back are wrong.
+    expect(value, "normalize_rows(X) (its output; X itself is checked after)").to_match(
+        reference.normalize_rows(original)
+    )
     if not np.array_equal(after, original):
         fail(
-            "normalize_rows changed the caller's X: the rows of the input were overwritten. "
-            "Return a new array (X / norms), do not divide in place (X /= norms)",
+            "normalize_rows returned the right rows, but changed the caller's X: the rows of the input were "
+            "overwritten. Return a new array (X / norms), do not divide in place (X /= norms)",
+            value,
         )
 
 
@@ -252,12 +267,17 @@ def test_ratio_is_farthest_pair_over_nearest_pair(submission, reference, rng):
 
 
 @points(1)
-def test_two_points_give_ratio_one(submission, rng):
+def test_two_points_give_ratio_one_and_three_points_their_own_ratio(submission, reference, rng):
     X = cloud(rng, 2, 4)
     got = submission.concentration_ratio(X)
     if _is_number(got) and np.isfinite(got) and got > 1e6:
         expect_ratio(got, 1.0, "the ratio for 2 points (one pair)")
     expect(got, "the ratio for 2 points (one pair)").to_match(1.0, rtol=1e-12, atol=1e-12)
+    # A constant 1 must not pass: with a third point there are three pairs, of different lengths.
+    Y = cloud(rng, 3, 4)
+    expect_ratio(
+        submission.concentration_ratio(Y), reference.concentration_ratio(Y), "the ratio for 3 points (three pairs)"
+    )
 
 
 @points(1)
@@ -293,7 +313,7 @@ BANDS = {2: (5.0, math.inf), 16: (1.5, 100.0), 128: (1.1, 5.0), 1024: (1.02, 1.8
 
 
 @points(1)
-def test_curve_has_one_ratio_per_dimension(submission, rng):
+def test_curve_has_one_distinct_ratio_above_one_per_dimension(submission, rng):
     seed = int(rng.integers(1, 2**31 - 1))
     curve = submission.concentration_curve(DIMS, 30, seed)
     expect(curve, "concentration_curve").to_have_shape((len(DIMS),))
@@ -301,9 +321,16 @@ def test_curve_has_one_ratio_per_dimension(submission, rng):
         np.asarray(curve).dtype == np.float64, "return a float64 array, one ratio per dimension"
     )
     expect(curve, "concentration_curve").to_be_finite()
+    values = np.asarray(curve, dtype=np.float64)
     expect(curve, "concentration_curve").to_satisfy(
-        bool(np.all(np.asarray(curve) >= 1.0)),
-        "a farthest-over-nearest ratio is at least 1: divide the largest pairwise distance by the smallest",
+        bool(np.all(values > 1.0)),
+        "a farthest-over-nearest ratio is more than 1 (30 random points never have all their pairs equally far "
+        "apart): divide the largest pairwise distance by the smallest",
+    )
+    expect(curve, "concentration_curve").to_satisfy(
+        len(np.unique(values)) == len(DIMS),
+        f"every dimension in {DIMS} gave the same ratio {values[0]:.4g}: points in R^2 and in R^1024 have "
+        "different spreads of distances. Draw new points with d coordinates for each d and compute the ratio of each",
     )
 
 

@@ -168,17 +168,23 @@ def test_inner_size_one_against_another_size_is_an_error(submission, rng):
 
 
 @points(1)
-def test_matmul_leaves_its_inputs_unchanged(submission, rng):
+def test_matmul_leaves_its_inputs_unchanged(submission, reference, rng):
     n, k, m, p, q = sizes(rng, 5)
     A, B = mats(rng, (p, q, n, k)), mats(rng, (k, m))
-    _, (A_after, B_after), _ = submission.inputs_after("matmul", A, B)
+    value, (A_after, B_after), _ = submission.inputs_after("matmul", A, B)
+    # The product first: leaving A and B alone earns nothing if what comes back is not A @ B.
+    expect(value, f"matmul of a {written(A.shape)} A by a {written(B.shape)} B (the product; A and B are checked after)").to_match(
+        reference.matmul(A, B)
+    )
     for name, before, after in (("A", A, A_after), ("B", B, B_after)):
         if np.shape(after) != before.shape or not np.array_equal(after, before):
             fail(
-                f"matmul changed the caller's {name}: it had shape {before.shape} and came back with shape "
-                f"{np.shape(after)}{' and different values' if np.shape(after) == before.shape else ''}. "
+                f"matmul returned the right product, but changed the caller's {name}: it had shape {before.shape} "
+                f"and came back with shape {np.shape(after)}"
+                f"{' and different values' if np.shape(after) == before.shape else ''}. "
                 f"Use {name}.reshape(...) or indexing, which give new views, instead of assigning {name}.shape "
-                "or writing into the array"
+                "or writing into the array",
+                value,
             )
 
 

@@ -183,14 +183,18 @@ def test_backward_keeps_float32_as_float32(submission, rng):
 def test_backward_leaves_its_inputs_unchanged(submission, rng):
     x, W, b, grad_y = layer(rng, 5, 3, 4)
     before = [t.clone() for t in (x, W, b, grad_y)]
-    _, after, _ = submission.inputs_after("linear_backward", x, W, b, grad_y)
+    want = autograd_gradients(x, W, b, grad_y)
+    got, after, _ = submission.inputs_after("linear_backward", x, W, b, grad_y)
+    # The gradients first: leaving the inputs alone earns nothing if what comes back is wrong.
+    expect_gradients(got, want, "linear_backward (the gradients; its inputs are checked after)")
     for name, old, new in zip(("x", "W", "b", "grad_y"), before, after):
         if tuple(new.shape) != tuple(old.shape) or not torch.equal(new, old):
             fail(
-                f"linear_backward changed its argument {name} (shape {tuple(old.shape)} before, "
-                f"{tuple(new.shape)} after). A backward pass must not touch its inputs: the optimiser and "
-                "other layers still need them. Use out-of-place operations (a + b, a.t()) rather than "
-                "in-place ones (a += b, a.t_(), a.mul_())"
+                f"linear_backward returned the right gradients, but changed its argument {name} (shape "
+                f"{tuple(old.shape)} before, {tuple(new.shape)} after). A backward pass must not touch its inputs: "
+                "the optimiser and other layers still need them. Use out-of-place operations (a + b, a.t()) rather "
+                "than in-place ones (a += b, a.t_(), a.mul_())",
+                got,
             )
 
 

@@ -214,7 +214,7 @@ def test_tiny_entries_do_not_underflow(submission, rng):
 
 
 @points(1)
-def test_float32_matrix_gives_a_float32_eigenvector(submission, rng):
+def test_float32_matrix_gives_a_float32_dominant_eigenpair(submission, rng):
     n = int(rng.integers(8, 16))
     # A negative λ₁ of modulus ~1e3: an unscaled v overflows float32 (3.4e38) within a few products.
     A = symmetric(rng, n, top=-float(rng.uniform(1e3, 3e3)), ratio=0.6).astype(np.float32)
@@ -225,8 +225,19 @@ def test_float32_matrix_gives_a_float32_eigenvector(submission, rng):
         f"A is float32, so v should be float32 too (got {getattr(v, 'dtype', type(v).__name__)}): build the start "
         "vector with .astype(A.dtype)",
     )
+    # The values too, at float32's precision: a zero vector has a zero residual but is no eigenvector.
+    length = float(np.linalg.norm(np.asarray(v, dtype=np.float64)))
+    expect(v, "the eigenvector (float32, as it should be)").to_satisfy(
+        abs(length - 1) <= 1e-5, f"its length is {length:.7g}: return v / ‖v‖, a unit vector"
+    )
     res = relative_residual(A, lam, v)
     expect(v, "the eigenvector").to_satisfy(res <= 2e-5, f"the residual ‖Av − λv‖ / ‖A‖_F is {res:.3g}, above tol = 1e-5")
+    want_lam, _ = dominant(A.astype(np.float64))
+    expect(lam, "the eigenvalue").to_satisfy(
+        isinstance(lam, (float, np.floating)) and np.isclose(float(lam), want_lam, rtol=1e-5, atol=0),
+        f"expected the dominant eigenvalue {want_lam:.7g} (to float32's precision, rtol 1e-5): λ = vᵀ(Av) for the "
+        "unit v you return",
+    )
 
 
 @points(1)
@@ -320,9 +331,19 @@ def test_second_eigenpair_leaves_A_unchanged(submission, rng):
     A = inputs.symmetric_with_eigenvalues(rng, lam)
     original = A.copy()
     value, (after, *_), _ = submission.inputs_after("second_eigenpair", A)
-    pair(value)
+    got_lam, v2 = pair(value)
+    # The eigenpair first: leaving A alone earns nothing if what comes back is not (λ₂, v₂).
+    w, V = np.linalg.eigh(original)
+    order = np.argsort(-np.abs(w))
+    want_lam, want_v = float(w[order[1]]), V[:, order[1]]
+    expect(got_lam, "λ₂ (the result; A itself is checked after)").to_satisfy(
+        isinstance(got_lam, (float, np.floating)) and np.isclose(got_lam, want_lam, rtol=1e-8, atol=1e-10),
+        f"expected λ₂ = {want_lam:.10g} (λ₁ = {w[order[0]]:.6g}). Deflate with B = A − λ₁ v₁ v₁ᵀ, then run power "
+        "iteration on B.",
+    )
+    same_up_to_sign(v2, want_v, "v₂ (the result; A itself is checked after)")
     expect(value, "the result").to_satisfy(
         isinstance(after, np.ndarray) and np.array_equal(after, original),
-        "second_eigenpair changed the caller's A: an in-place A -= λ₁ v₁ v₁ᵀ deflates the caller's matrix "
-        "too. Build the deflated matrix as a new array: B = A - lam1 * np.outer(v1, v1).",
+        "the eigenpair is right, but second_eigenpair changed the caller's A: an in-place A -= λ₁ v₁ v₁ᵀ deflates "
+        "the caller's matrix too. Build the deflated matrix as a new array: B = A - lam1 * np.outer(v1, v1).",
     )

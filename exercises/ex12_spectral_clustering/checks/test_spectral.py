@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from grader.checking import expect, points
+from grader.checking import CheckFailure, expect, points
 
 # --- inputs ----------------------------------------------------------------------
 
@@ -66,6 +66,14 @@ def adjusted_rand_index(a, b):
     return float((index - expected) / (top - expected)) if top != expected else 1.0
 
 
+def expect_values(actual, expected, what, note, **tolerance):
+    """``expect(actual).to_match(expected)``, with ``note`` saying that the values (not a property) were wrong."""
+    try:
+        expect(actual, what).to_match(expected, **tolerance)
+    except CheckFailure as exc:
+        raise CheckFailure(f"{exc}\n{note}") from None
+
+
 def check_partition(labels, truth, k, what, advice):
     expect(labels, "labels").to_have_shape(truth.shape)
     expect(labels, "labels").to_satisfy(
@@ -102,9 +110,10 @@ def test_similarity_is_the_gaussian_kernel_of_squared_distances(submission, refe
 
 
 @points(2)
-def test_similarity_is_symmetric_with_zero_diagonal_and_values_in_0_1(submission, rng):
+def test_similarity_is_symmetric_with_zero_diagonal_values_in_0_1_and_the_gaussian_kernel(submission, reference, rng):
     X = points_cloud(rng, int(rng.integers(10, 20)))
-    W = submission.similarity_graph(X, float(rng.uniform(0.7, 1.5)))
+    sigma = float(rng.uniform(0.7, 1.5))
+    W = submission.similarity_graph(X, sigma)
     expect(W, "W").to_have_shape((len(X), len(X)))
     expect(W, "W").to_be_finite()
     diag = np.diag(np.asarray(W, dtype=np.float64))
@@ -115,12 +124,25 @@ def test_similarity_is_symmetric_with_zero_diagonal_and_values_in_0_1(submission
     )
     expect(W, "W").to_satisfy(bool(np.allclose(W, np.asarray(W).T, rtol=0, atol=1e-15)), "W must be symmetric: the distance from i to j is the distance from j to i")
     expect(W, "W").to_satisfy(bool(np.all((W >= 0) & (W <= 1))), "Gaussian similarities lie between 0 and 1")
+    expect_values(
+        W, reference.similarity_graph(X, sigma), "W",
+        "W is symmetric with a zero diagonal and entries in [0, 1], but its values are wrong: off the diagonal, "
+        "W[i, j] = exp(−‖xᵢ − xⱼ‖² / (2σ²)), the squared distance divided by 2 * sigma**2.",
+    )
 
 
 @points(1)
-def test_similarity_of_a_single_point_is_zero(submission, rng):
+def test_similarity_of_one_point_is_zero_and_of_two_points_is_their_kernel(submission, reference, rng):
     X = points_cloud(rng, 1, d=3)
     expect(submission.similarity_graph(X, 1.0), "W of one point").to_match(np.zeros((1, 1)))
+    sigma = float(rng.uniform(0.8, 1.5))
+    direction = rng.standard_normal(3)
+    X2 = np.concatenate([X, X + sigma * rng.uniform(0.5, 1.2) * direction / np.linalg.norm(direction)])
+    expect_values(
+        submission.similarity_graph(X2, sigma), reference.similarity_graph(X2, sigma), "W of two points",
+        "one point gave the right W = [[0]], but two points did not: W = [[0, w], [w, 0]] with "
+        "w = exp(−‖x₁ − x₂‖² / (2σ²)).",
+    )
 
 
 @points(1)
@@ -140,7 +162,7 @@ def test_laplacian_is_identity_minus_d_half_w_d_half(submission, reference, rng)
 
 
 @points(3)
-def test_laplacian_is_symmetric_psd_with_eigenvalues_in_0_2_and_d_half_1_in_its_kernel(submission, rng):
+def test_laplacian_is_symmetric_psd_with_eigenvalues_in_0_2_d_half_1_in_its_kernel_and_right_values(submission, reference, rng):
     n = int(rng.integers(15, 25))
     W = gaussian_w(points_cloud(rng, n), float(rng.uniform(1.2, 2.0)))  # every degree well above 2
     L = submission.normalized_laplacian(W)
@@ -165,6 +187,11 @@ def test_laplacian_is_symmetric_psd_with_eigenvalues_in_0_2_and_d_half_1_in_its_
         null <= 1e-10,
         f"‖L D^{{1/2}}1‖ / ‖D^{{1/2}}1‖ = {null:.3g}, but D^{{1/2}}1 (the square roots of the degrees) must be an "
         "eigenvector of eigenvalue 0",
+    )
+    expect_values(
+        L, reference.normalized_laplacian(W), "L",
+        "L is symmetric, its eigenvalues lie in [0, 2] and D^{1/2}1 is in its kernel, but its values are wrong: "
+        "L[i, j] = δᵢⱼ − W[i, j] / √(dᵢ dⱼ) with dᵢ = Σⱼ W[i, j].",
     )
 
 

@@ -57,13 +57,23 @@ def test_condition_number_is_largest_over_smallest_singular_value(submission, rn
 
 
 @points(1)
-def test_orthonormal_columns_have_condition_number_one(submission, rng):
+def test_orthonormal_columns_have_condition_number_one_and_stretching_one_by_c_gives_c(submission, rng):
     Q = inputs.orthonormal(rng, 25, 5) * 10 ** rng.uniform(-2, 2)
     got = submission.condition_number(Q)
     expect(got, "κ(Q)").to_satisfy(
         isinstance(got, (float, np.floating)) and abs(got - 1.0) < 1e-9,
         "the columns of this matrix are orthogonal and all of the same length, so every singular value is the same "
         "and κ₂ = σ_max/σ_min = 1 (the best possible). A value like √n·√n = n points to the Frobenius norm: use the 2-norm.",
+    )
+    c = 10 ** rng.uniform(0.5, 3)
+    stretch = np.ones(5)
+    stretch[rng.integers(5)] = c
+    got = submission.condition_number(Q * stretch)
+    expect(got, "κ of Q with one column stretched").to_satisfy(
+        isinstance(got, (float, np.floating)) and abs(got - c) <= 1e-9 * c,
+        f"κ(Q) = 1 was right, but after multiplying one of Q's columns by c = {c:.6g} the singular values are c·s once "
+        f"and s four times (s: the common length of Q's columns), so κ₂ = σ_max/σ_min = {c:.6g}. Return the ratio of A's largest to smallest "
+        "singular value (np.linalg.svd(A, compute_uv=False)), not a fixed number.",
     )
 
 
@@ -171,7 +181,18 @@ def test_qr_keeps_about_sixteen_minus_log10_kappa_digits(submission, rng):
 
 
 @points(2)
-def test_normal_equations_lose_about_twice_the_digits(submission, rng):
+def test_normal_equations_solve_an_easy_problem_but_lose_about_twice_the_digits_on_a_hard_one(submission, rng):
+    A, b, x_true = problem(rng, 30, 8, 10.0, residual=0.3)
+    x = submission.lstsq_normal(A, b)
+    expect(x, "x").to_satisfy(is_vector(x, 8), "expected a finite float array of shape (n,) = (8,)")
+    err = rel_error(x, x_true)
+    expect(x, "x on a well-conditioned problem").to_satisfy(
+        err <= 1e-10,
+        f"on this problem with κ(A) = 10 the normal equations should still give the least-squares solution to "
+        f"about 14 digits, but yours has relative error {err:.2g}: solve AᵀA x = Aᵀb "
+        "(np.linalg.solve(A.T @ A, A.T @ b)). Once this is right, the check goes on to an ill-conditioned problem, "
+        "where the normal equations should lose about twice the digits QR loses.",
+    )
     kappa = 10 ** rng.uniform(7, 7.5)
     A, b, x_true = problem(rng, 60, 8, kappa)
     x = submission.lstsq_normal(A, b)

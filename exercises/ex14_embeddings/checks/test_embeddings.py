@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from grader.checking import expect, expect_error, points, visibility
+from grader.checking import CheckFailure, expect, expect_error, points, visibility
 
 
 def embeddings(rng, V, d, dtype=np.float64):
@@ -23,6 +23,12 @@ def token_ids(rng, shape, V):
 
 def unit_rows(E):
     return E / np.linalg.norm(E, axis=1, keepdims=True)
+
+
+def equal_length_embeddings(rng, V, d):
+    """Rows all of one random length (not 1): cosine and dot product rank them alike, so a check that uses
+    these tests only what it names, and normalising E in place still changes it."""
+    return unit_rows(embeddings(rng, V, d)) * 10 ** rng.uniform(0.3, 1)
 
 
 # --- lookup -----------------------------------------------------------------------
@@ -148,16 +154,22 @@ def test_nearest_neighbours_with_k_of_all_other_words(submission, reference, rng
 
 
 @points(1)
-def test_nearest_neighbours_leave_E_unchanged(submission, rng):
-    E = embeddings(rng, 15, 4)
+def test_nearest_neighbours_are_right_and_leave_E_unchanged(submission, reference, rng):
+    E = equal_length_embeddings(rng, 15, 4)
     ids = np.array([1, 8])
     got, args_after, _ = submission.inputs_after("nearest_neighbours", E, ids, 2)
-    expect(got, "neighbours").to_have_shape((2, 2))
+    try:
+        expect(got, "neighbours").to_equal(reference.nearest_neighbours(E, ids, 2))
+    except CheckFailure as exc:
+        raise CheckFailure(
+            f"{exc}\nthe neighbours themselves are wrong (all rows of this E have the same length), so whether E "
+            "was left unchanged is not checked yet: rank the other rows by cosine, best first, leaving out the word itself."
+        ) from None
     after = np.asarray(args_after[0])
-    expect(got, "E after the call").to_satisfy(
+    expect(got, "neighbours").to_satisfy(
         after.shape == E.shape and np.array_equal(after, E),
-        "nearest_neighbours changed E, the caller's embedding matrix (a model's weights!). Normalising in place "
-        "(E /= norms) overwrites it: compute U = E / norms into a new array instead.",
+        "the neighbours were right, but nearest_neighbours changed E, the caller's embedding matrix (a model's "
+        "weights!). Normalising in place (E /= norms) overwrites it: compute U = E / norms into a new array instead.",
     )
 
 
@@ -199,19 +211,39 @@ def test_analogy_finds_the_planted_fourth_word(submission, rng):
 
 @points(2)
 @visibility("hidden")  # it scores the analogy itself: the answer stays with the instructor
-def test_analogy_never_answers_one_of_the_three_query_words(submission, rng):
+def test_analogy_never_answers_one_of_the_three_query_words_and_finds_the_best_other(submission, reference, rng):
     V, d = 30, 16
-    while True:  # inputs where b or c outscores every other word, as in real analogies
-        E = embeddings(rng, V, d)
-        a, b, c = (int(i) for i in rng.choice(V, 3, replace=False))
-        U = unit_rows(E)
-        scores = U @ (U[b] - U[a] + U[c])
-        if max(scores[b], scores[c]) > np.delete(scores, [a, b, c]).max() + 0.05:
+
+    def query_where_b_or_c_wins():
+        """Rows of one length, so that only leaving out a, b and c matters; b or c outscores every other word,
+        as in real analogies, and the best other word wins clearly."""
+        while True:
+            E = equal_length_embeddings(rng, V, d)
+            a, b, c = (int(i) for i in rng.choice(V, 3, replace=False))
+            U = unit_rows(E)
+            scores = U @ (U[b] - U[a] + U[c])
+            others = np.sort(np.delete(scores, [a, b, c]))
+            if max(scores[b], scores[c]) > others[-1] + 0.05 and others[-1] > others[-2] + 1e-6:
+                return E, a, b, c
+
+    # Two queries with different answers: the answer must follow the words asked about.
+    first = query_where_b_or_c_wins()
+    while True:
+        second = query_where_b_or_c_wins()
+        if reference.analogy(*second) != reference.analogy(*first):
             break
-    got = submission.analogy(E, a, b, c)
-    expect(got, f"analogy(E, {a}, {b}, {c})").to_satisfy(
-        isinstance(got, (int, np.integer)) and int(got) not in (a, b, c),
-        "the target Ê[b] − Ê[a] + Ê[c] is always close to b and c themselves, so without excluding them the "
-        "answer is nearly always b or c. Set the scores of a, b and c to -inf before taking the argmax, and "
-        "return a Python int.",
-    )
+    for E, a, b, c in (first, second):
+        got = submission.analogy(E, a, b, c)
+        expect(got, f"analogy(E, {a}, {b}, {c})").to_satisfy(
+            isinstance(got, (int, np.integer)) and int(got) not in (a, b, c),
+            "the target Ê[b] − Ê[a] + Ê[c] is always close to b and c themselves, so without excluding them the "
+            "answer is nearly always b or c. Set the scores of a, b and c to -inf before taking the argmax, and "
+            "return a Python int.",
+        )
+        want = reference.analogy(E, a, b, c)
+        expect(got, f"analogy(E, {a}, {b}, {c})").to_satisfy(
+            int(got) == want,
+            f"the answer is not one of the query words, as it should be, but it is not the best of the others: "
+            f"word {want} has the highest cosine with Ê[b] − Ê[a] + Ê[c] (all rows of this E have the same length). "
+            "Rank every row by its cosine with that target, leave out a, b and c, and return the argmax.",
+        )
