@@ -114,6 +114,15 @@ def test_each_triplet_satisfies_x_v_equals_sigma_u(submission, rng):
     out = submission.truncated_svd(X, k)
     U, S, Vt = triplets(out, 32, 24, k)
     U, S, V = np.asarray(U, np.float64), np.asarray(S, np.float64), np.asarray(Vt, np.float64).T
+    # Zero vectors satisfy X v = σ u trivially: a singular triplet has unit vectors u and v.
+    for name, lengths, word in (("U", np.linalg.norm(U, axis=0), "column"), ("Vt", np.linalg.norm(V, axis=0), "row")):
+        bad = int(np.argmax(np.abs(lengths - 1.0)))
+        expect(out, "the triplets").to_satisfy(
+            abs(lengths[bad] - 1.0) <= 1e-9,
+            f"every singular vector must have length 1, but {word} {bad} of {name} has length {lengths[bad]:.6g} "
+            "(zero vectors would satisfy X v = σ u trivially, so the relation means nothing without unit "
+            f"vectors). Return the singular vectors themselves, normalised, as the {word}s of {name}.",
+        )
     scale = s[0]
     forward = np.linalg.norm(X @ V - U * S, axis=0) / scale
     backward = np.linalg.norm(X.T @ U - V * S, axis=0) / scale
@@ -183,9 +192,17 @@ def test_float32_input_gives_float32_factors(submission, reference, rng):
 
 
 @points(1)
-def test_input_matrix_is_left_unmodified(submission, rng):
+def test_input_matrix_is_left_unmodified(submission, reference, rng):
     X, _ = matrix(rng, 20, 14)
     out, (X_after, _), _ = submission.inputs_after("truncated_svd", X, 3)
+    # The answer first: only a right answer earns the point for leaving X alone.
+    U, S, Vt = triplets(out, 20, 14, 3)
+    rU, rS, rVt = reference.truncated_svd(X, 3)
+    expect(S, "S (the answer was wrong; X itself was not judged yet)").to_match(rS)
+    expect(U, "U (the answer was wrong; X itself was not judged yet)").to_match_up_to_sign(
+        rU, axis=1, rtol=1e-6, atol=1e-8)
+    expect(Vt, "Vt (the answer was wrong; X itself was not judged yet)").to_match_up_to_sign(
+        rVt, axis=0, rtol=1e-6, atol=1e-8)
     expect(X_after, "X after the call").to_satisfy(
         np.array_equal(X_after, X),
         "truncated_svd changed the caller's X; work on a copy (X.copy()) if you need to modify it",
@@ -302,6 +319,13 @@ def test_randomized_gives_the_same_answer_for_the_same_seed(submission, rng):
     again = submission.randomized_svd(X, k, seed=7)
     U1, S1, Vt1 = triplets(first, m, n, k, "randomized_svd")
     U2, S2, Vt2 = triplets(again, m, n, k, "randomized_svd")
+    # A constant answer is reproducible too: the factors must first be an SVD-shaped answer.
+    expect(U1, "U (the answer itself was wrong, before reproducibility was judged)").to_have_orthonormal_columns()
+    expect(Vt1, "Vt (the answer itself was wrong, before reproducibility was judged)").to_have_orthonormal_rows()
+    expect(S1, "S (the answer itself was wrong, before reproducibility was judged)").to_satisfy(
+        bool(np.all(np.asarray(S1, np.float64) > 0)) and bool(np.all(np.diff(np.asarray(S1, np.float64)) <= 0)),
+        "expected k positive singular values, largest first (this matrix has full rank)",
+    )
     gap = max(float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))))
               for a, b in ((U1, U2), (S1, S2), (Vt1, Vt2)))
     expect(again, "a second call with seed=7").to_satisfy(

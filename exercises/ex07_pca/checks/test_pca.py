@@ -133,6 +133,15 @@ def test_explained_variance_is_the_variance_of_the_scores_along_each_axis(submis
     n, d, k = 70, 6, 3
     X = data(rng, n, d)
     _, comps, var = fitted(submission.fit_pca(X, k), d, k)
+    # The variance along an axis needs a unit direction: zero rows would make every variance 0.
+    lengths = np.linalg.norm(np.asarray(comps, np.float64), axis=1)
+    bad = int(np.argmax(np.abs(lengths - 1.0)))
+    expect(comps, "components").to_satisfy(
+        abs(lengths[bad] - 1.0) <= 1e-9,
+        f"row {bad} has length {lengths[bad]:.6g}, but every principal axis must be a unit vector (length 1) "
+        "before the variance along it means anything: take the rows of Vt from the SVD of the centred data, "
+        "which are already normalised.",
+    )
     scores = (X - X.mean(axis=0)) @ np.asarray(comps, np.float64).T
     along = scores.var(axis=0, ddof=1)
     expect(var, "explained_variance").to_satisfy(
@@ -183,9 +192,16 @@ def test_float32_data_gives_float32_results(submission, reference, rng):
 
 
 @points(1)
-def test_fit_leaves_x_unmodified(submission, rng):
+def test_fit_leaves_x_unmodified(submission, reference, rng):
     X = data(rng, 25, 4)
-    _, (X_after, _), _ = submission.inputs_after("fit_pca", X, 2)
+    out, (X_after, _), _ = submission.inputs_after("fit_pca", X, 2)
+    # The answer first: only a right answer earns the point for leaving X alone.
+    mean, comps, var = fitted(out, 4, 2)
+    rmean, rcomps, rvar = reference.fit_pca(X, 2)
+    wrong = "(the answer was wrong; X itself was not judged yet)"
+    expect(mean, f"mean {wrong}").to_match(rmean)
+    same_axes(comps, rcomps, X, f"components {wrong}")
+    expect(var, f"explained_variance {wrong}").to_match(rvar, rtol=1e-7, atol=1e-10)
     expect(X_after, "X after fit_pca").to_satisfy(
         np.array_equal(X_after, X),
         "fit_pca changed the caller's X (X -= mean centres it in place, and the caller's data is gone). "
@@ -304,11 +320,24 @@ def test_choose_k_is_the_smallest_k_reaching_the_threshold(submission, reference
 
 
 @points(1)
-def test_choose_k_returns_one_when_the_first_axis_is_enough(submission, rng):
+def test_choose_k_returns_one_when_the_first_axis_is_enough_and_d_when_every_axis_is_needed(
+    submission, reference, rng
+):
     n, d = 40, 5
     X = data(rng, n, d, high=20.0, low=0.3)
     k = submission.choose_k(X, 0.5)
-    expect(k, "k").to_equal(1)
+    expect(k, "k for threshold 0.5 (the first axis alone carries more than half the variance)").to_equal(1)
+    # The other end: a threshold only the last axis reaches needs all d of them (data centred at the origin).
+    Xc = X - X.mean(axis=0)
+    cumulative = np.cumsum(reference.explained_variance_ratio(Xc))
+    threshold = float((cumulative[-2] + cumulative[-1]) / 2)
+    k_all = submission.choose_k(Xc, threshold)
+    expect(k_all, f"k for threshold {threshold:.6f}").to_satisfy(
+        isinstance(k_all, (int, np.integer)) and not isinstance(k_all, bool) and int(k_all) == d,
+        f"the cumulative ratios are {np.array2string(cumulative, precision=6)}; only the last one (all {d} axes) "
+        f"reaches {threshold:.6f}, so k = {d} components are needed. Compute k from the cumulative ratios: "
+        "the position of the first entry that reaches the threshold, counted from 1.",
+    )
 
 
 @points(1)

@@ -214,7 +214,7 @@ def test_causal_attention_gives_no_weight_to_later_keys(submission, reference, r
 
 
 @points(1)
-def test_causal_outputs_do_not_depend_on_later_tokens(submission, rng):
+def test_causal_outputs_are_right_and_do_not_depend_on_later_tokens(submission, reference, rng):
     n = 7
     Q, K, V = qkv(rng, (), n, n, 4, 3)
     cut = int(rng.integers(1, n - 1))
@@ -232,6 +232,10 @@ def test_causal_outputs_do_not_depend_on_later_tokens(submission, rng):
         np.allclose(a, b, rtol=1e-10, atol=1e-12),
         f"changing only the tokens after position {cut} changed the outputs at positions 0..{cut}: "
         "with causal=True a query may only look at keys at its own position or before.",
+    )
+    # A constant output never depends on anything: the values must be right as well.
+    expect(out1, "the causal output (its values; the later tokens did not leak into it)").to_match(
+        reference.scaled_dot_product_attention(Q, K, V, causal=True)[0]
     )
 
 
@@ -394,7 +398,7 @@ def test_one_head_is_attention_on_the_projections_then_w_o(submission, rng):
 
 
 @points(1)
-def test_reordering_the_heads_does_not_change_the_output(submission, rng):
+def test_output_is_right_and_unchanged_when_the_heads_are_reordered(submission, reference, rng):
     d_model, h = 12, 3
     d_head = d_model // h
     X = t(rng.standard_normal((2, 5, d_model)))
@@ -416,6 +420,10 @@ def test_reordering_the_heads_does_not_change_the_output(submission, rng):
         "Head h must use exactly the columns h*d_head:(h+1)*d_head: reshape (..., n, d_model) to "
         "(..., n, n_heads, d_head), then transpose to (..., n_heads, n, d_head).",
     )
+    # A constant output is the same for any head order too: the values must be right as well.
+    expect(out1, "the output for the heads in their original order (its values; reordering changed nothing)").to_match(
+        reference.multi_head_attention(X, *W, h)
+    )
 
 
 @points(1)
@@ -428,7 +436,7 @@ def test_causal_multi_head_attention_without_a_batch_dimension(submission, refer
 
 
 @points(1)
-def test_causal_multi_head_outputs_do_not_depend_on_later_tokens(submission, rng):
+def test_causal_multi_head_outputs_are_right_and_do_not_depend_on_later_tokens(submission, reference, rng):
     n, d_model = 7, 8
     X = t(rng.standard_normal((2, n, d_model)))
     W = weights_for(rng, d_model)
@@ -446,6 +454,10 @@ def test_causal_multi_head_outputs_do_not_depend_on_later_tokens(submission, rng
         np.allclose(as_numpy(out1)[:, : cut + 1], as_numpy(out2)[:, : cut + 1], rtol=1e-10, atol=1e-12),
         f"changing only the tokens after position {cut} changed the outputs at positions 0..{cut}: with causal=True "
         "every head must hide later keys (pass causal through to the attention of each head).",
+    )
+    # A constant output never depends on anything: the values must be right as well.
+    expect(out1, "the causal output (its values; the later tokens did not leak into it)").to_match(
+        reference.multi_head_attention(X, *W, 2, causal=True)
     )
 
 

@@ -106,8 +106,25 @@ def test_rope_matches_the_reference(submission, reference, rng):
     expect(submission.apply_rope(x, pos)).to_match(reference.apply_rope(x, pos))
 
 
+def check_pair_zero_turned(y, Y, X, pos, what):
+    """Every token at a non-zero position must have its first pair (θ_0 = 1) turned: x itself is not rotated."""
+    P = as_numpy(pos)
+    moved = np.linalg.norm(Y[..., :2] - X[..., :2], axis=-1) / np.linalg.norm(X[..., :2], axis=-1)  # (..., n)
+    moved = moved.reshape(-1, len(P)).min(axis=0)
+    still = [r for r in range(len(P)) if P[r] != 0 and not moved[r] > 1e-6]
+    if still:
+        r = still[0]
+        p = int(P[r])
+        fail(
+            f"{what}: token {r} is at position {p}, yet its first pair (y[0], y[1]) came back as it went in "
+            f"(it turned by {moved[r]:.2g} of its length). Keeping lengths is not enough: pair 0 has θ_0 = 1, so it "
+            f"must turn by p·θ_0 = {p} rad; the vectors must actually be rotated, not returned as they are.",
+            y,
+        )
+
+
 @points(2)
-def test_rope_keeps_the_length_of_every_adjacent_pair(submission, rng):
+def test_rope_rotates_and_keeps_the_length_of_every_adjacent_pair(submission, rng):
     x = vectors(rng, (3, 6, 8))
     pos = positions(rng, 6)
     y = submission.apply_rope(x, pos)
@@ -128,6 +145,7 @@ def test_rope_keeps_the_length_of_every_adjacent_pair(submission, rng):
         f"{before[worst]:.6g}. RoPE rotates ADJACENT pairs (x[0], x[1]), (x[2], x[3]), ... (x[..., 0::2] with "
         "x[..., 1::2]), not the halves (x[i], x[i + d/2]).",
     )
+    check_pair_zero_turned(y, Y, X, pos, "the rotated vectors")
 
 
 @points(2)
@@ -172,10 +190,16 @@ def test_default_positions_count_from_zero(submission, reference, rng):
 
 
 @points(1)
-def test_position_zero_leaves_vectors_unchanged(submission, rng):
+def test_position_zero_leaves_vectors_unchanged_and_other_positions_turn_them(submission, rng):
     x = vectors(rng, (3, 8))
     y = submission.apply_rope(x, torch.zeros(3, dtype=torch.int64))
     expect(y, "apply_rope at position 0").to_match(x)
+    # Returning x unchanged would pass the line above: at another position the same vectors must turn.
+    p = int(rng.integers(1, 300))
+    pos = torch.full((3,), p, dtype=torch.int64)
+    y_p = submission.apply_rope(x, pos)
+    Y = require_tensor(y_p, (3, 8), f"apply_rope at position {p}")
+    check_pair_zero_turned(y_p, Y, as_numpy(x), pos, f"apply_rope at position {p}")
 
 
 @points(1)
@@ -226,7 +250,7 @@ def test_scores_match_the_reference(submission, reference, rng):
 
 
 @points(2)
-def test_scores_depend_only_on_relative_position(submission, rng):
+def test_scores_depend_on_relative_position_and_only_on_it(submission, rng):
     q, k = vectors(rng, (5, 8)), vectors(rng, (7, 8))
     qp, kp = positions(rng, 5, high=100), positions(rng, 7, high=100)
     shift = int(rng.integers(50, 500))
@@ -241,6 +265,16 @@ def test_scores_depend_only_on_relative_position(submission, rng):
         + (ROUNDING if rounding_only(worst) else
            " With RoPE, q·k after rotations by angles a and b depends only on b - a, so only relative positions "
            "matter, provided BOTH q and k are rotated, by the same frequencies and in the same direction."),
+    )
+    # Scores that ignore the positions altogether would pass the shift: moving the keys must change them.
+    kp2 = positions(rng, 7, high=100)
+    s3 = submission.rope_scores(q, k, qp, kp2)
+    c = require_tensor(s3, (5, 7), "the scores with the keys at other positions")
+    expect(s3, "the scores with the keys at other positions").to_satisfy(
+        float(np.max(np.abs(c - a))) > 1e-6,
+        f"moving the keys from positions {as_numpy(kp).tolist()} to {as_numpy(kp2).tolist()} (the queries staying "
+        "where they were) left the scores as they were: they must depend on the relative positions. Rotate q by "
+        "q_pos and k by k_pos before the product RoPE(q) RoPE(k)ᵀ / √d.",
     )
 
 
@@ -295,7 +329,7 @@ def test_rope_attention_matches_the_reference(submission, reference, rng):
 
 
 @points(2)
-def test_rope_attention_is_unchanged_when_all_positions_shift(submission, rng):
+def test_rope_attention_depends_on_positions_but_not_on_a_shift_of_all_of_them(submission, rng):
     X = vectors(rng, (2, 5, 8))
     W = projections(rng, 8)
     pos = positions(rng, 5, high=100)
@@ -312,15 +346,27 @@ def test_rope_attention_is_unchanged_when_all_positions_shift(submission, rng):
            " Attention with RoPE should see only relative positions: rotate each head's queries and keys (not the "
            "values, not the output), both with the same positions."),
     )
+    # An output that ignores the positions altogether would pass the shift: other positions must change it.
+    pos2 = positions(rng, 5, high=100)
+    out3 = submission.rope_multi_head_attention(X, *W, 2, positions=pos2)
+    c = require_tensor(out3, (2, 5, 8), "the output at other positions")
+    expect(out3, "the output at other positions").to_satisfy(
+        float(np.max(np.abs(c - a))) > 1e-6,
+        f"moving the tokens from positions {as_numpy(pos).tolist()} to {as_numpy(pos2).tolist()} (which changes "
+        "their relative positions) left the output as it was: attention with RoPE must depend on the positions. "
+        "Rotate each head's queries and keys with apply_rope at the given positions before the scores.",
+    )
 
 
 @points(1)
-def test_moving_tokens_with_their_positions_moves_the_outputs(submission, rng):
+def test_moving_tokens_with_their_positions_moves_the_outputs_and_without_them_changes_them(submission, rng):
     n = 6
     X = vectors(rng, (n, 8))
     W = projections(rng, 8)
     pos = positions(rng, n, high=80)
     perm = torch.from_numpy(rng.permutation(n))
+    while bool((perm == torch.arange(n)).all()):
+        perm = torch.from_numpy(rng.permutation(n))
     out1 = submission.rope_multi_head_attention(X, *W, 2, positions=pos)
     out2 = submission.rope_multi_head_attention(X[perm], *W, 2, positions=pos[perm])
     a = require_tensor(out1, (n, 8), "the output")
@@ -330,6 +376,15 @@ def test_moving_tokens_with_their_positions_moves_the_outputs(submission, rng):
         "reordering the rows of X together with their positions should reorder the output rows in the same way: "
         "a token's position is the one passed in `positions`, not its row index. Use the positions argument "
         "rather than torch.arange(n) when it is given.",
+    )
+    # Without positions attention only reorders its rows too: tokens moved WITHOUT their positions must change.
+    out3 = submission.rope_multi_head_attention(X[perm], *W, 2, positions=pos)
+    c = require_tensor(out3, (n, 8), "the output for the reordered tokens at the old positions")
+    expect(out3, "the output for the reordered tokens at the old positions").to_satisfy(
+        float(np.max(np.abs(c - a[as_numpy(perm)]))) > 1e-6,
+        "reordering the rows of X but keeping the positions where they were gives the tokens new relative "
+        "positions, so the output must change; it came back as the old output reordered, as if positions did not "
+        "matter. Rotate each head's queries and keys with apply_rope at the given positions.",
     )
 
 
