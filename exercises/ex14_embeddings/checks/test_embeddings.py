@@ -207,6 +207,18 @@ def test_analogy_finds_the_planted_fourth_word(submission, rng):
         f"word {want} was planted along Ê[b] − Ê[a] + Ê[c] (cosine about 0.99), so it is the answer" + why
         + ". Use t = Ê[b] − Ê[a] + Ê[c] and rank rows by cosine with t, leaving out a, b and c.",
     )
+    # The same words under other ids: the answer must move with them, so no fixed id can pass.
+    ids = rng.permutation(V)
+    while ids[want] == want:
+        ids = rng.permutation(V)
+    relabelled = np.empty_like(E)
+    relabelled[ids] = E
+    moved = submission.analogy(relabelled, int(ids[a]), int(ids[b]), int(ids[c]))
+    expect(moved, f"analogy(E', {ids[a]}, {ids[b]}, {ids[c]}) with the same rows under new ids").to_satisfy(
+        isinstance(moved, (int, np.integer)) and int(moved) == int(ids[want]),
+        f"with every row moved to a new id, word {want} became word {ids[want]}, so that is the answer now: "
+        "the answer must come from the rows' directions, not from a fixed id.",
+    )
 
 
 @points(2)
