@@ -165,10 +165,10 @@ def test_run_autograder_grades_a_correct_submission(published, tmp_path):
 
 
 def test_run_autograder_grades_a_wrong_notebook_with_feedback(published, tmp_path):
-    results = _autograder(published, tmp_path, {"ex01.ipynb": notebook(CLASS["misc_raw_dot"][0])})
+    results = _autograder(published, tmp_path, {"ex01.ipynb": notebook(CLASS["misc_nan_zero"][0])})
     assert 0 < results["score"] < 20
     failed = [t for t in results["tests"] if t["status"] == "failed"]
-    assert any("raw dot product" in t["output"] for t in failed)
+    assert any("division by a zero norm" in t["output"] for t in failed)
 
 
 def test_run_autograder_explains_a_missing_file(published, tmp_path):

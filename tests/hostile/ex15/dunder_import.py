@@ -1,5 +1,5 @@
 """numpy imported by a call instead of an import statement.
-EXPECT: at most 1 "double underscores"
+EXPECT: at most 0 "double underscores"
 """
 
 

@@ -1,5 +1,5 @@
 """Einstein summation.
-EXPECT: at most 1 "torch.einsum"
+EXPECT: at most 0 "torch.einsum"
 """
 
 

@@ -1,5 +1,5 @@
 """The product written as text and evaluated.
-EXPECT: at most 1 "eval"
+EXPECT: at most 0 "eval"
 """
 
 

@@ -1,5 +1,5 @@
 """Triton calls the grid with every argument of the launch, the input tensors included.
-EXPECT: at most 1 ".copy_ of a tensor"
+EXPECT: at most 0 ".copy_ of a tensor"
 """
 
 

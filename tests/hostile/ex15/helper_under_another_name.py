@@ -1,5 +1,5 @@
 """A helper called under another name, so its parameters look like plain values.
-EXPECT: at most 1 ".numpy of a tensor"
+EXPECT: at most 0 ".numpy of a tensor"
 """
 
 

@@ -1,5 +1,5 @@
 """A lambda's parameters are plain values only when Triton calls it as the grid.
-EXPECT: at most 1 "the grid is for Triton to call"
+EXPECT: at most 0 "the grid is for Triton to call"
 """
 
 

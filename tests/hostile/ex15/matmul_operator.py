@@ -1,5 +1,5 @@
 """The @ operator, with the kernel launched for show.
-EXPECT: at most 1 "the @ operator"
+EXPECT: at most 0 "the @ operator"
 """
 
 

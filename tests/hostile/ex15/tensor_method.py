@@ -1,5 +1,5 @@
 """Tensor methods that multiply, hidden in a helper.
-EXPECT: at most 1 ".mm of a tensor"
+EXPECT: at most 0 ".mm of a tensor"
 """
 
 

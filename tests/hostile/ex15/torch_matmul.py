@@ -1,5 +1,5 @@
 """cuBLAS instead of the kernel.
-EXPECT: at most 1 "torch.matmul"
+EXPECT: at most 0 "torch.matmul"
 """
 
 
