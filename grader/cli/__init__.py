@@ -19,7 +19,7 @@ from grader.errors import EXIT_INTERNAL, GradeError
 LAZY_COMMANDS = {
     "check": "check", "verify": "verify", "list": "listing", "hint": "hint", "watch": "watch",
     "reset": "reset", "solution": "solution", "drill": "drill", "all": "grade_all",
-    "new": "new", "publish": "publish", "batch": "batch", "report": "report",
+    "new": "new", "publish": "publish", "batch": "batch", "report": "report", "review": "review",
 }
 
 

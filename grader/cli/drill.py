@@ -1,4 +1,8 @@
-"""``grade drill``: timed interview practice on problems you have not seen yet."""
+"""``grade drill``: timed interview practice on problems you have not seen yet.
+
+Also the drill's printing that ``grade review`` shares (a review is a drill): the start, the
+countdown, the hand-in with what it did to the reviews.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from grader.errors import UsageError
 
 if TYPE_CHECKING:
     from grader.checking.results import ExerciseResult
-    from grader.learner.drill_session import Drills, History, Started
+    from grader.learner.drill_session import Drills, Finished, History, Started
 
 STARTED = "Drill #{id} · {n} problem(s) · {minutes:g} minutes · deadline {deadline}"
 SEED_LINE = "Picked with seed {seed}: grade drill --seed {seed} picks the same again."
@@ -41,10 +45,16 @@ DRILL_SEED = "graded with seed {seed}"
 NO_HISTORY = "No drills yet. Start one with: grade drill --minutes 30"
 GONE = "{id} is no longer in this course: not graded."
 NOT_GRADED = "{id} could not be graded: {error}"
-START_FLAGS = "--topic, --difficulty, --minutes, --count, --seed and --workspace start a new drill; they cannot go with {flag}."
+START_FLAGS = "--topic, --difficulty, --minutes, --count, --seed, --workspace and --interview start a new drill; they cannot go with {flag}."
+INTERVIEW_FLAGS = "--interview MINUTES sets the time and picks the problems: it cannot go with {flag}."
+REVIEW_PROBLEM = "  This is a review of a mistake you made before: {label}. Its checks come first on the card."
+REVIEW_GOOD = "Review · {id} · {label}: remembered. Next review in {interval}."
+REVIEW_HARD = "Review · {id} · {label}: remembered, after a hint. Next review in {interval}."
+REVIEW_AGAIN = "Review · {id} · {label}: not yet. It comes back in {interval}."
+REVIEW_NEW = "A mistake to review later · {id} · {label}: you will meet it again in {interval} (grade review)."
 
 
-def _clock(seconds: float | None) -> str:
+def clock(seconds: float | None) -> str:
     if seconds is None:
         return "-"
     seconds = max(0, int(round(seconds)))
@@ -55,6 +65,16 @@ def _clock(seconds: float | None) -> str:
 
 def _at(ts: float) -> str:
     return time.strftime("%H:%M", time.localtime(ts))
+
+
+def span(seconds: float) -> str:
+    """A duration in the words of a review's schedule: 3 days, 5 hours, 20 minutes."""
+    seconds = abs(seconds)
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size * 0.98:  # a day less a few seconds of rounding is a day, not 24 hours
+            n = int(round(seconds / size))
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return "less than a minute"
 
 
 @click.command("drill")
@@ -69,6 +89,12 @@ def _at(ts: float) -> str:
 @click.option("--submit", is_flag=True, help="Hand in the drill in progress: grade it and record the time and score.")
 @click.option("--abandon", is_flag=True, help="Give up the drill in progress (recorded, not graded).")
 @click.option("--history", is_flag=True, help="Past drills with times and scores, and your personal best per problem.")
+@click.option(
+    "--interview",
+    type=click.FloatRange(1, 24 * 60),
+    metavar="MINUTES",
+    help="An interview of MINUTES: problems you have not seen mixed with your reviews due, by topic.",
+)
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -83,6 +109,7 @@ def command(
     submit: bool,
     abandon: bool,
     history: bool,
+    interview: float | None,
 ) -> None:
     """Practise for an interview: a timed drill on problems you have not seen or not solved.
 
@@ -91,6 +118,7 @@ def command(
     grade drill                                  start one, or see the one in progress
     grade drill --submit                         hand in: graded, time and score recorded
     grade drill --history                        past drills and personal bests
+    grade drill --interview 60                   new problems mixed with your reviews due
 
     Problems are picked at random (--seed makes it reproducible), each stub is copied into a
     fresh workspace outside the course, and nothing is graded until you hand in. In a
@@ -103,9 +131,11 @@ def command(
     modes = [flag for flag, on in (("--submit", submit), ("--abandon", abandon), ("--history", history)) if on]
     if len(modes) > 1:
         raise UsageError(f"{' and '.join(modes)} cannot go together.")
-    starting = bool(topics or difficulties or minutes is not None or count != 1 or seed is not None or workspace)
+    starting = bool(topics or difficulties or minutes is not None or count != 1 or seed is not None or workspace or interview)
     if modes and starting:
         raise UsageError(START_FLAGS.format(flag=modes[0]))
+    if interview is not None and (minutes is not None or count != 1):
+        raise UsageError(INTERVIEW_FLAGS.format(flag="--minutes" if minutes is not None else "--count"))
     drills = open_drills(load(ctx))
     if history:
         _history(drills.history())
@@ -122,43 +152,51 @@ def command(
         if active is None:
             click.echo(NO_ACTIVE)
             ctx.exit(1)
-        ctx.exit(_hand_in(drills, active.drill.id))
+        ctx.exit(hand_in(drills, active.drill.id))
     if active is not None:
         if active.expired:
             assert active.last_save is not None
             click.echo(EXPIRED.format(id=active.drill.id, deadline=_at(active.drill.deadline), saved=_at(active.last_save)))
-            code = _hand_in(drills, active.drill.id, finished=active.last_save)
+            code = hand_in(drills, active.drill.id, finished=active.last_save)
             if not starting:
                 ctx.exit(code)
         else:
             problems = ", ".join(p.exercise for p in active.drill.problems)
-            state = f"{_clock(active.seconds_left)} left"
+            state = f"{clock(active.seconds_left)} left"
             click.echo(ACTIVE.format(id=active.drill.id, problems=problems, state=state, path=active.drill.workspace))
             ctx.exit(1 if starting else 0)
+    started = drills.start(
+        topics=topics, difficulties=difficulties, minutes=minutes, count=count, seed=seed, workspace=workspace, interview=interview
+    )
+    show_start(started)
+    ctx.exit(run(drills, started, detach=detach, force_wait=force_wait))
+
+
+def run(drills: Drills, started: Started, *, detach: bool, force_wait: bool) -> int:
+    """After the start: in the foreground, count down and hand in (Enter, or time up); Ctrl-C
+    or --detach leave the clock running. Returns the exit status."""
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
-    waiting = not detach and (interactive or force_wait)
-    started = drills.start(topics=topics, difficulties=difficulties, minutes=minutes, count=count, seed=seed, workspace=workspace)
-    _show_start(started)
-    if not waiting:
+    if detach or not (interactive or force_wait):
         click.echo(WHEN_DONE)
-        return
+        return 0
     outcome = _wait(started.drill.deadline, interactive=sys.stdin.isatty())
     if outcome == "detach":
         click.echo("")
-        click.echo(LEFT_RUNNING.format(left=_clock(started.drill.deadline - time.time())))
-        return
+        click.echo(LEFT_RUNNING.format(left=clock(started.drill.deadline - time.time())))
+        return 0
     click.echo("")
     if outcome == "timeout":
         click.echo(TIME_UP)
-    ctx.exit(_hand_in(drills, started.drill.id))
+    return hand_in(drills, started.drill.id)
 
 
-def _show_start(started: Started) -> None:
+def show_start(started: Started) -> None:
     drill = started.drill
     for note in started.notes:
         click.echo(click.style("note: ", fg="yellow") + note)
     click.echo(click.style(STARTED.format(id=drill.id, n=len(started.problems), minutes=started.minutes, deadline=_at(drill.deadline)), bold=True))
-    click.echo(click.style(SEED_LINE.format(seed=started.seed), dim=True))
+    if started.seed is not None:
+        click.echo(click.style(SEED_LINE.format(seed=started.seed), dim=True))
     click.echo(WORKSPACE.format(path=started.workspace))
     for problem in started.problems:
         for file in problem.files:
@@ -167,6 +205,8 @@ def _show_start(started: Started) -> None:
         ex = problem.exercise
         click.echo("")
         click.echo(click.style(PROBLEM.format(id=ex.id, title=ex.title, difficulty=ex.difficulty), bold=True))
+        if problem.review is not None:
+            click.echo(click.style(REVIEW_PROBLEM.format(label=problem.review.label), fg="cyan"))
         if problem.statement is not None:
             click.echo(problem.statement)
     click.echo("")
@@ -184,7 +224,7 @@ def _wait(deadline: float, *, interactive: bool) -> str:
             if left <= 0:
                 return "timeout"
             if interactive:
-                click.echo(COUNTDOWN.format(left=_clock(left)), nl=False)
+                click.echo(COUNTDOWN.format(left=clock(left)), nl=False)
                 ready, _, _ = select.select([sys.stdin], [], [], min(1.0, left))
                 if ready:
                     sys.stdin.readline()
@@ -195,7 +235,7 @@ def _wait(deadline: float, *, interactive: bool) -> str:
         return "detach"
 
 
-def _hand_in(drills: Drills, drill_id: int, *, finished: float | None = None) -> int:
+def hand_in(drills: Drills, drill_id: int, *, finished: float | None = None) -> int:
     """Grade every problem of the drill from its workspace, record it, and say how it went."""
     from grader.grading.card import score_card
 
@@ -213,13 +253,26 @@ def _hand_in(drills: Drills, drill_id: int, *, finished: float | None = None) ->
         click.echo("")
     # Graded after its time (``finished`` given): the clock stopped at the last save.
     done = marking.finish(finished=finished)
-    late = LATE.format(over=_clock(done.seconds_over)) if done.seconds_over is not None else ""
-    allowed = _clock(done.drill.minutes * 60)
-    click.echo(click.style(RESULT.format(id=done.drill.id, score=done.score, max=done.max_score, taken=_clock(done.seconds_taken), allowed=allowed, late=late), bold=True))
+    late = LATE.format(over=clock(done.seconds_over)) if done.seconds_over is not None else ""
+    allowed = clock(done.drill.minutes * 60)
+    click.echo(click.style(RESULT.format(id=done.drill.id, score=done.score, max=done.max_score, taken=clock(done.seconds_taken), allowed=allowed, late=late), bold=True))
     for best in done.new_bests:
-        fastest = f" in {_clock(best.fastest)}" if best.fastest is not None else ""
+        fastest = f" in {clock(best.fastest)}" if best.fastest is not None else ""
         click.echo(NEW_BEST.format(id=best.exercise, score=best.score, max=best.max_score, time=fastest))
+    for line in _review_lines(done):
+        click.echo(line)
     return 0 if done.all_full else 1
+
+
+def _review_lines(done: Finished) -> list[str]:
+    """What a hand-in did to each review item, and when it comes back."""
+    lines = []
+    for review in done.reviews:
+        it = review.item
+        interval = span(it.due - (it.last_review if it.last_review is not None else it.created))
+        text = REVIEW_NEW if review.created else {"good": REVIEW_GOOD, "hard": REVIEW_HARD}.get(review.rating, REVIEW_AGAIN)
+        lines.append(text.format(id=it.exercise, label=it.label, interval=interval))
+    return lines
 
 
 def _drill_card(card: str, result: ExerciseResult) -> str:
@@ -245,8 +298,8 @@ def _history(history: History) -> None:
             str(d.id),
             time.strftime("%Y-%m-%d %H:%M", time.localtime(d.started)),
             ", ".join(d.problems),
-            _clock(d.seconds_taken) if d.seconds_taken is not None else "-",
-            _clock(d.minutes * 60),
+            clock(d.seconds_taken) if d.seconds_taken is not None else "-",
+            clock(d.minutes * 60),
             f"{d.score:g}/{d.max_score:g}" if d.score is not None else "-",
             d.status,
         )
@@ -256,7 +309,7 @@ def _history(history: History) -> None:
     if history.bests:
         click.echo("")
         click.echo(click.style("Personal bests", bold=True))
-        rows = [(b.exercise, b.title, f"{b.score:g}/{b.max_score:g}", _clock(b.fastest), str(b.drills)) for b in history.bests]
+        rows = [(b.exercise, b.title, f"{b.score:g}/{b.max_score:g}", clock(b.fastest), str(b.drills)) for b in history.bests]
         _echo_lines(table(("problem", "title", "best", "fastest", "drills"), rows))
 
 

@@ -21,6 +21,7 @@ HEADER = "{title} · {solved} of {total} solved"
 NEXT = "Next: grade {id} ({title}). Stuck? grade hint {id}"
 START = "Start here: grade {id} ({title}) grades your file; edit {file} until it earns full marks."
 ALL_SOLVED = "Every exercise is solved. Time yourself on one you have not drilled: grade drill --minutes 30"
+REVIEWS_DUE = "Reviews due: {n} · grade review meets your past mistakes again before you forget them."
 NO_COURSE_HELP = "No course here yet: run grade inside a course folder (one holding course.yaml), or pass --course DIR."
 COLUMNS = ("id", "title", "level", "topics", "best", "tries", "hints", "status")
 TOPICS_WIDTH = 30
@@ -58,7 +59,8 @@ def render(status: CourseStatus) -> list[str]:
 @click.pass_context
 def command(ctx: click.Context, as_json: bool) -> None:
     """Show the course at a glance, in teaching order: each exercise's title, difficulty,
-    topics, best score, attempts, hints taken, whether it is solved, and what to do next.
+    topics, best score, attempts, hints taken, whether it is solved, what to do next, and
+    how many reviews of your past mistakes are due.
     """
     from grader.cli import load
     from grader.learner.course_status import course_status
@@ -66,7 +68,7 @@ def command(ctx: click.Context, as_json: bool) -> None:
     course = load(ctx)
     status = course_status(course)  # also snapshots the stubs of untouched exercises
     if as_json:
-        click.echo(json.dumps({"course": status.title, "exercises": status.rows}, indent=2))
+        click.echo(json.dumps({"course": status.title, "exercises": status.rows, "reviews_due": status.reviews_due}, indent=2))
         return
     for line in render(status):
         click.echo(line)
@@ -78,6 +80,8 @@ def command(ctx: click.Context, as_json: bool) -> None:
         click.echo(START.format(id=ex.id, title=ex.title, file=ex.learner_paths[0].relative_to(course.root)))
     else:
         click.echo(NEXT.format(id=ex.id, title=ex.title))
+    if status.reviews_due:
+        click.echo(click.style(REVIEWS_DUE.format(n=status.reviews_due), fg="cyan"))
 
 
 def default(ctx: click.Context) -> None:

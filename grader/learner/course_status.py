@@ -1,7 +1,7 @@
 """``grade list``'s work: the course at a glance, one row per exercise, and what to do next.
 
-Changes when what the overview says about an exercise changes (its fields, its status words)
-or how the next exercise is chosen for it.
+Changes when what the overview says about an exercise changes (its fields, its status words),
+how the next exercise is chosen for it, or what it says about reviews (how many are due).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ class CourseStatus:
     title: str
     rows: list[dict[str, Any]]  # one per exercise, in teaching order (the JSON of grade list --json)
     next: Exercise | None  # the first unsolved exercise; None when every one is solved
+    reviews_due: int = 0  # review items due now (grade review)
 
     @property
     def solved(self) -> int:
@@ -60,9 +61,15 @@ def rows(course: Course, progress: dict[str, ExerciseProgress]) -> list[dict[str
     return out
 
 
-def course_status(course: Course) -> CourseStatus:
-    """Every exercise's progress and the next one (opening the store snapshots untouched stubs)."""
+def course_status(course: Course, *, now: float | None = None) -> CourseStatus:
+    """Every exercise's progress, the next one, and the reviews due at ``now`` (opening the
+    store snapshots untouched stubs)."""
     from grader.learner.history import next_exercise, open_store
+    from grader.learner.review_items import count_due
+    from grader.learner.store import current_time
 
     store = open_store(course)
-    return CourseStatus(course.title, rows(course, store.all_progress() if store else {}), next_exercise(course, store))
+    due = 0
+    if store is not None:
+        due = count_due(store.conn, current_time() if now is None else now, exercises=[ex.id for ex in course.exercises])
+    return CourseStatus(course.title, rows(course, store.all_progress() if store else {}), next_exercise(course, store), due)

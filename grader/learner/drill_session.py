@@ -2,14 +2,14 @@
 
 Changes when the drill's rules change: which state a drill is in (running, out of time),
 what starting one sets up, how a hand-in is graded and recorded (the clock stopping at the
-last save when graded late), what counts as a new personal best. Picking problems and laying
-out the workspace are :mod:`grader.learner.drills`'s.
+last save when graded late), what counts as a new personal best, what a hand-in does to the
+review items (each problem's grading reviews them; a review's card lists its item's checks
+first). Picking problems and laying out the workspace are :mod:`grader.learner.drills`'s.
 """
 
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +19,8 @@ from grader.errors import GradeError, UsageError
 
 if TYPE_CHECKING:
     from grader.checking.results import ExerciseResult
-    from grader.learner.store import Drill, DrillProblem, Store
+    from grader.learner.review_items import Item, ReviewDone
+    from grader.learner.store import Drill, DrillGrading, DrillProblem, Store
 
 NO_STORE = "drills need the progress store, which cannot be opened now (see the note above)."
 NOTHING_LAID = "no problem could be set up for this drill: "
@@ -45,12 +46,13 @@ class Problem:
     exercise: Exercise
     files: list[Path]
     statement: str | None  # the README, when there is one
+    review: Item | None = None  # the review item it is drilled for, if any
 
 
 @dataclass(frozen=True)
 class Started:
     drill: Drill
-    seed: int  # the seed that picks the same problems again
+    seed: int | None  # the seed that picks the same problems again (None: not picked at random)
     minutes: float  # time allowed
     workspace: Path
     problems: list[Problem]
@@ -83,6 +85,7 @@ class Finished:
     seconds_over: float | None  # past the time allowed, when it was
     new_bests: list[NewBest]
     all_full: bool  # every problem graded, at full marks
+    reviews: list[ReviewDone]  # the review items this hand-in reviewed or created
 
 
 @dataclass(frozen=True)
@@ -128,28 +131,47 @@ class Marking:
         self.problems: list[tuple[DrillProblem, Exercise | None]] = [(p, by_id.get(p.exercise)) for p in drill.problems]
         self._before = personal_bests(drills.store.drills())
         self._scores: dict[int, tuple[float, float]] = {}
+        self._gradings: list[DrillGrading] = []
         self._all_full = all(ex is not None for _, ex in self.problems)
 
-    def grade(self, problem: DrillProblem, exercise: Exercise) -> Graded:
-        """Grade one problem from the workspace; one that cannot be graded scores 0."""
-        from grader.grading.runner import grade
+    def grade(self, problem: DrillProblem, exercise: Exercise, *, now: float | None = None) -> Graded:
+        """Grade one problem from the workspace; one that cannot be graded scores 0.
 
+        A problem drilled as a review: its item's mistake is named first when the code
+        matches several, and the card lists its checks first."""
+        from grader.grading.runner import grade
+        from grader.learner import review_items
+        from grader.learner.store import DrillGrading, current_time
+
+        folder = Path(self.drill.workspace) / problem.folder
+        conn = self._drills.store.conn
+        chosen = review_items.item(conn, problem.item) if problem.item is not None else None
+        prefer = chosen.part if chosen is not None and chosen.kind == review_items.MISTAKE else None
         try:
-            result = grade(exercise, source=Path(self.drill.workspace) / problem.folder)
+            result = grade(exercise, source=folder, prefer_misconception=prefer)
         except GradeError as exc:
             self._scores[problem.position] = (0.0, float(exercise.points))
             self._all_full = False
             return Graded(problem, error=str(exc))
+        if chosen is not None:
+            first = review_items.first_checks(conn, exercise.id, chosen.id, current_time() if now is None else now)
+            result.checks.sort(key=lambda c: first.index(c.name) if c.name in first else len(first))  # stable
         self._scores[problem.position] = (result.score, result.max_score)
         self._all_full = self._all_full and result.full_marks
+        self._gradings.append(DrillGrading(
+            exercise=exercise.id, score=result.score, max_score=result.max_score, full_marks=result.full_marks,
+            seed=result.seed, seconds=result.seconds, checks=review_items.checks_of(result),
+            digest=review_items.code_digest([folder / name for name in exercise.files.learner]),
+        ))
         return Graded(problem, result=result)
 
-    def finish(self, *, finished: float | None = None) -> Finished:
-        """Record the drill as submitted, at ``finished`` (default: now), with its scores."""
+    def finish(self, *, finished: float | None = None, now: float | None = None) -> Finished:
+        """Record the drill as submitted, at ``finished`` (default: now), with its scores; each
+        graded problem is recorded as a grading and reviews the items of its exercise."""
         from grader.learner.drills import personal_bests
 
         store = self._drills.store
-        done = store.finish_drill(self.drill.id, self._scores, finished=finished)
+        done, reviews = store.finish_drill(self.drill.id, self._scores, finished=finished, gradings=self._gradings, now=now)
         taken = done.seconds_taken or 0.0
         after = personal_bests(store.drills())
         drilled = {p.exercise for p in done.problems}
@@ -167,6 +189,7 @@ class Marking:
             seconds_over=taken - done.minutes * 60 if done.overtime else None,
             new_bests=bests,
             all_full=self._all_full and bool(self._scores),
+            reviews=list(reviews),
         )
 
 
@@ -176,13 +199,14 @@ class Drills:
     def __init__(self, course: Course, store: Store) -> None:
         self.course, self.store = course, store
 
-    def in_progress(self) -> InProgress | None:
+    def in_progress(self, *, now: float | None = None) -> InProgress | None:
         from grader.learner.drills import last_save
+        from grader.learner.store import current_time
 
         active = self.store.active_drill()
         if active is None:
             return None
-        now = time.time()
+        now = current_time() if now is None else now
         if now <= active.deadline:
             return InProgress(active, active.deadline - now)
         saved = last_save(active, self.course) or active.started
@@ -193,7 +217,7 @@ class Drills:
         active = self.store.active_drill()
         if active is None:
             return None
-        self.store.finish_drill(active.id, {}, status="abandoned")
+        self.store.finish_drill(active.id, {}, status="abandoned")  # nothing graded: no review
         return active
 
     def start(
@@ -205,24 +229,57 @@ class Drills:
         count: int,
         seed: int | None,
         workspace: Path | None,
+        interview: float | None = None,
+        now: float | None = None,
     ) -> Started:
-        """Pick problems (unseen first), lay out their stubs in a fresh workspace, start the clock."""
-        from grader.learner.drills import choose, lay_out, workspace_for
+        """Pick problems (unseen first), lay out their stubs in a fresh workspace, start the clock.
+
+        ``interview`` (minutes): unseen problems mixed with the reviews due at ``now``, by
+        topic, to fill that time (see :func:`grader.learner.drills.choose_interview`)."""
+        from grader.learner import review_items
+        from grader.learner.drills import choose, choose_interview
+        from grader.learner.store import current_time
 
         seed = random.SystemRandom().randrange(1, 2**31 - 1) if seed is None else seed
         store = self.store
-        pick = choose(self.course, store.all_progress(), store.drilled(), topics=topics, difficulties=difficulties, count=count, seed=seed)
-        path = workspace_for(self.course, pick.exercises, workspace)
-        laid, notes = lay_out(self.course, store, pick.exercises, path)
+        if interview is None:
+            pick = choose(self.course, store.all_progress(), store.drilled(), topics=topics, difficulties=difficulties, count=count, seed=seed)
+            return self.start_with(pick.exercises, {}, minutes=minutes, seed=seed, workspace=workspace, notes=pick.notes, now=now)
+        now = current_time() if now is None else now
+        due = review_items.due(store.conn, now, exercises=[ex.id for ex in self.course.exercises])
+        pick = choose_interview(
+            self.course, store.all_progress(), store.drilled(), due, topics=topics, difficulties=difficulties, minutes=interview, seed=seed
+        )
+        return self.start_with(pick.exercises, pick.items, minutes=interview, seed=seed, workspace=workspace, notes=pick.notes, now=now)
+
+    def start_with(
+        self,
+        exercises: list[Exercise],
+        items: dict[str, Item],
+        *,
+        minutes: float | None,
+        seed: int | None,
+        workspace: Path | None,
+        notes: list[str] | None = None,
+        now: float | None = None,
+    ) -> Started:
+        """Lay out ``exercises`` in a fresh workspace and start the clock; ``items`` maps an
+        exercise to the review item it is drilled for."""
+        from grader.learner.drills import lay_out, workspace_for
+
+        store = self.store
+        path = workspace_for(self.course, exercises, workspace)
+        laid, laid_notes = lay_out(self.course, store, exercises, path)
         if not laid:
-            raise UsageError(NOTHING_LAID + " ".join(notes))
+            raise UsageError(NOTHING_LAID + " ".join(laid_notes))
         allowed = minutes if minutes is not None else float(sum(ex.minutes for ex in laid))
-        drill = store.start_drill(minutes=allowed, workspace=str(path), seed=seed, problems=[(ex.id, ex.folder) for ex in laid])
+        rows = [(ex.id, ex.folder, items[ex.id].id if ex.id in items else None) for ex in laid]
+        drill = store.start_drill(minutes=allowed, workspace=str(path), seed=seed, problems=rows, now=now)
         problems = [
-            Problem(ex, [path / ex.folder / name for name in ex.files.learner], _statement(path / ex.folder / "README.md"))
+            Problem(ex, [path / ex.folder / name for name in ex.files.learner], _statement(path / ex.folder / "README.md"), items.get(ex.id))
             for ex in laid
         ]
-        return Started(drill, seed, allowed, path, problems, [*pick.notes, *notes])
+        return Started(drill, seed, allowed, path, problems, [*(notes or []), *laid_notes])
 
     def hand_in(self, drill_id: int) -> Marking:
         """Start grading a drill, as it is stored now."""

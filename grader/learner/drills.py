@@ -1,5 +1,6 @@
-"""Interview drills' problems: pick them, lay out their workspace outside the course, read back
-what drills left (the last save, personal bests). A drill's life (start, hand-in, history) is
+"""Interview drills' problems: pick them (unseen first; for ``--interview``, unseen ones mixed
+with due reviews by topic), lay out their workspace outside the course, read back what drills
+left (the last save, personal bests). A drill's life (start, hand-in, history) is
 :mod:`grader.learner.drill_session`'s.
 
 A drill never touches the learner's course work: its files are fresh stubs in their own
@@ -13,14 +14,18 @@ import importlib.util
 import random
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.course import Course, Exercise
 from grader.errors import UsageError
 from grader.learner.pristine import pristine_stub, write_text_atomic
 from grader.learner.store import Drill, ExerciseProgress, Store, drills_dir
 from grader.sandbox import has_cuda
+
+if TYPE_CHECKING:
+    from grader.learner.review_items import Item
 
 NO_MATCH = "no exercise matches {what}. Topics in this course: {topics}."
 NONE_RUNNABLE = "the exercises matching {what} need {needs}, which this machine does not have."
@@ -29,12 +34,16 @@ FEWER = "only {k} exercise(s) match {what}; the drill has {k}."
 WORKSPACE_INSIDE = "the drill workspace {path} is inside the course folder {root}: a drill must not touch your course work. Choose a folder elsewhere."
 WORKSPACE_USED = "{path} already exists and is not empty: choose a new folder for the drill."
 NO_STUB = "no untouched stub of {id} could be found (see grade reset {id}); it was left out of the drill."
+NO_REVIEWS_DUE = "no reviews are due for {what}: this interview has new problems only."
+NO_UNSEEN = "you have seen every problem matching {what}: this interview has reviews only."
+NOTHING_FOR_INTERVIEW = "nothing new and no reviews due for {what}, so this interview repeats a problem."
 
 
 @dataclass(frozen=True)
 class Pick:
     exercises: list[Exercise]
     notes: list[str]
+    items: dict[str, Item] = field(default_factory=dict)  # exercise id -> the review it is drilled for
 
 
 def can_run(ex: Exercise) -> str | None:
@@ -65,6 +74,25 @@ def describe(topics: tuple[str, ...], difficulties: tuple[str, ...]) -> str:
     return " and ".join(parts) or "the course"
 
 
+def _pool(course: Course, topics: tuple[str, ...], difficulties: tuple[str, ...]) -> list[Exercise]:
+    """The runnable exercises matching the filters; a usage error naming why there are none."""
+    what = describe(topics, difficulties)
+    pool = [ex for ex in course.exercises if matches(ex, topics, difficulties)]
+    if not pool:
+        all_topics = sorted({t for ex in course.exercises for t in ex.topics})
+        raise UsageError(NO_MATCH.format(what=what, topics=", ".join(all_topics)))
+    runnable = [ex for ex in pool if can_run(ex) is None]
+    if not runnable:
+        needs = sorted({can_run(ex) or "" for ex in pool})
+        raise UsageError(NONE_RUNNABLE.format(what=what, needs=" or ".join(needs)))
+    return runnable
+
+
+def _seen(ex: Exercise, progress: dict[str, ExerciseProgress], drilled: dict[str, bool]) -> bool:
+    p = progress.get(ex.id)
+    return ex.id in drilled or (p is not None and p.started)
+
+
 def choose(
     course: Course,
     progress: dict[str, ExerciseProgress],
@@ -77,18 +105,10 @@ def choose(
 ) -> Pick:
     """Random problems, unseen ones first, then unsolved ones, reproducible from ``seed``."""
     what = describe(topics, difficulties)
-    pool = [ex for ex in course.exercises if matches(ex, topics, difficulties)]
-    if not pool:
-        all_topics = sorted({t for ex in course.exercises for t in ex.topics})
-        raise UsageError(NO_MATCH.format(what=what, topics=", ".join(all_topics)))
-    runnable = [ex for ex in pool if can_run(ex) is None]
-    if not runnable:
-        needs = sorted({can_run(ex) or "" for ex in pool})
-        raise UsageError(NONE_RUNNABLE.format(what=what, needs=" or ".join(needs)))
+    runnable = _pool(course, topics, difficulties)
 
     def seen(ex: Exercise) -> bool:
-        p = progress.get(ex.id)
-        return ex.id in drilled or (p is not None and p.started)
+        return _seen(ex, progress, drilled)
 
     def solved(ex: Exercise) -> bool:
         p = progress.get(ex.id)
@@ -109,6 +129,52 @@ def choose(
     if len(chosen) < count:
         notes.append(FEWER.format(k=len(chosen), what=what))
     return Pick(chosen, notes)
+
+
+def choose_interview(
+    course: Course,
+    progress: dict[str, ExerciseProgress],
+    drilled: dict[str, bool],
+    due: list[Item],
+    *,
+    topics: tuple[str, ...] = (),
+    difficulties: tuple[str, ...] = (),
+    minutes: float,
+    seed: int,
+) -> Pick:
+    """An interview of about ``minutes``: due reviews (most overdue first) taken in turn with
+    unseen problems, the unseen ones sharing the most topics with the reviews first, as long
+    as the problems' own times fit (always at least one problem). Reproducible from ``seed``."""
+    what = describe(topics, difficulties)
+    runnable = _pool(course, topics, difficulties)
+    by_id = {ex.id: ex for ex in runnable}
+    items: dict[str, Item] = {}
+    for it in due:  # most overdue first: an exercise is drilled for its most overdue item
+        if it.exercise in by_id and it.exercise not in items:
+            items[it.exercise] = it
+    reviews = [by_id[ex_id] for ex_id in items]
+    reviewed_topics = {t for ex in reviews for t in ex.topics}
+    unseen = [ex for ex in runnable if not _seen(ex, progress, drilled) and ex.id not in items]
+    random.Random(seed).shuffle(unseen)
+    unseen.sort(key=lambda ex: -len(reviewed_topics & set(ex.topics)))  # stable: the shuffle breaks ties
+    notes = []
+    if not reviews:
+        notes.append(NO_REVIEWS_DUE.format(what=what))
+    elif not unseen:
+        notes.append(NO_UNSEEN.format(what=what))
+    if not reviews and not unseen:
+        pick = choose(course, progress, drilled, topics=topics, difficulties=difficulties, count=1, seed=seed)
+        return Pick(pick.exercises, [NOTHING_FOR_INTERVIEW.format(what=what)])
+    turns: list[Exercise] = []
+    for k in range(max(len(reviews), len(unseen))):
+        turns += reviews[k : k + 1] + unseen[k : k + 1]
+    chosen: list[Exercise] = []
+    total = 0.0
+    for ex in turns:
+        if not chosen or total + ex.minutes <= minutes:
+            chosen.append(ex)
+            total += ex.minutes
+    return Pick(chosen, notes, {ex.id: items[ex.id] for ex in chosen if ex.id in items})
 
 
 def workspace_for(course: Course, exercises: list[Exercise], chosen: Path | None) -> Path:

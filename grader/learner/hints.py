@@ -1,7 +1,8 @@
 """``grade hint``'s work: hand out an exercise's hints one at a time, remembered across runs.
 
 Changes when the hint bookkeeping changes: how many are taken, what a run that cannot save
-its count shows.
+its count shows, which showings are logged (each one: a review passed after a hint is rated
+hard, see :mod:`grader.learner.review_items`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def next_hint(course: Course, exercise: Exercise) -> Hint | None:
             if taken < len(hints):
                 taken = store.take_hint(exercise.id, len(hints))
             else:
-                store.touch(exercise.id)
+                store.hint_read(exercise.id)  # the last one again: still a hint
             saved = True
         except StoreUnavailable:
             taken = min(taken + 1, len(hints))
@@ -68,6 +69,13 @@ def hints_taken(course: Course, exercise: Exercise) -> Taken | None:
     hints = list(exercise.hints)
     if not hints:
         return None
+    from grader.learner.store import StoreUnavailable
+
     store = open_store(course)
     count = store.progress(exercise.id).hints_taken if store else 0
+    if store is not None and count:
+        try:
+            store.hint_read(exercise.id)  # read again: a pass after this is a pass after a hint
+        except StoreUnavailable:
+            pass
     return Taken(count, len(hints), hints[:count])

@@ -1,5 +1,8 @@
 """What the learner commands share: opening the progress store, recording a grading, what is next.
 
+Recording a grading also records its checks and reviews the learner's review items
+(:mod:`grader.learner.review_items`), in the same transaction.
+
 Everything here is best effort around grading: a store that cannot be written is reported
 in one line and the command goes on; it never costs the learner a grade.
 """
@@ -60,10 +63,17 @@ def is_own_file(exercise: Exercise, source: Path | None) -> bool:
         return False
 
 
-def record(store: Store | None, course: Course, result: ExerciseResult, *, via: str, echo: Echo = _stderr) -> GradingRecord | None:
-    """Record one grading; on a first solve, say so and name the next exercise."""
+def record(
+    store: Store | None, course: Course, result: ExerciseResult, *, via: str, echo: Echo = _stderr, now: float | None = None
+) -> GradingRecord | None:
+    """Record one grading of the learner's own files (with its checks, and the reviews it
+    makes); on a first solve, say so and name the next exercise."""
+    from grader.learner.review_items import checks_of, code_digest
+
     if store is None:
         return None
+    exercise = next((ex for ex in course.exercises if ex.id == result.exercise), None)
+    digest = code_digest(exercise.learner_paths) if exercise is not None else None
     try:
         rec = store.record_grading(
             result.exercise,
@@ -73,6 +83,9 @@ def record(store: Store | None, course: Course, result: ExerciseResult, *, via: 
             seed=result.seed,
             seconds=result.seconds,
             via=via,
+            checks=checks_of(result),
+            digest=digest,
+            now=now,
         )
     except StoreUnavailable as exc:
         echo(STORE_UNAVAILABLE.format(reason=exc))

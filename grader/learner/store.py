@@ -9,6 +9,14 @@ previous state intact, and `grade watch` in one terminal and `grade ex07` in ano
 write at once. A store that cannot be read (corrupt, or written by another version of
 grade) is never a crash and never silently lost: it is moved aside under a name that is
 reported, whatever can still be read is copied into a fresh store, and work goes on.
+
+A store written by the previous format (1) is migrated in place, in one transaction: every
+row is kept, the new tables are added, and the review items are derived from the gradings
+already recorded (:mod:`grader.learner.review_items`). Review items are always derivable
+from the gradings and hints, so a rebuilt store derives them again.
+
+Every time here comes from :func:`current_time` unless a caller passes ``now``: tests
+replace that one function to simulate a clock.
 """
 
 from __future__ import annotations
@@ -19,13 +27,17 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.course import Course
 
-SCHEMA_VERSION = 1
+if TYPE_CHECKING:
+    from grader.learner.review_items import ReviewDone
+
+SCHEMA_VERSION = 2
 DB_NAME = "progress.db"
 STATE_FOLDER = ".grade"
 BUSY_TIMEOUT_MS = 5000
@@ -61,7 +73,8 @@ CREATE TABLE IF NOT EXISTS attempt (
     max_score REAL NOT NULL,
     seed INTEGER,
     seconds REAL,
-    via TEXT NOT NULL
+    via TEXT NOT NULL,
+    digest TEXT
 );
 CREATE TABLE IF NOT EXISTS drill (
     id INTEGER PRIMARY KEY,
@@ -79,14 +92,70 @@ CREATE TABLE IF NOT EXISTS drill_problem (
     folder TEXT NOT NULL,
     score REAL,
     max_score REAL,
+    item INTEGER,
     PRIMARY KEY (drill, position)
 );
+CREATE TABLE IF NOT EXISTS attempt_check (
+    attempt INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    misconception TEXT,
+    PRIMARY KEY (attempt, position)
+);
+CREATE TABLE IF NOT EXISTS hint (
+    id INTEGER PRIMARY KEY,
+    exercise TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS review_item (
+    id INTEGER PRIMARY KEY,
+    exercise TEXT NOT NULL,
+    part TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    checks TEXT NOT NULL,
+    created REAL NOT NULL,
+    card TEXT NOT NULL,
+    due REAL NOT NULL,
+    last_review REAL,
+    last_passed REAL,
+    last_digest TEXT,
+    reviews INTEGER NOT NULL DEFAULT 0,
+    lapses INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (exercise, part)
+);
+CREATE TABLE IF NOT EXISTS review (
+    id INTEGER PRIMARY KEY,
+    item INTEGER NOT NULL,
+    attempt INTEGER,
+    at REAL NOT NULL,
+    rating TEXT NOT NULL,
+    due REAL NOT NULL
+);
 """
-TABLES = ("meta", "exercise", "attempt", "drill", "drill_problem")
+TABLES = ("meta", "exercise", "attempt", "drill", "drill_problem", "attempt_check", "hint", "review_item", "review")
+# Derived from the others (review_items.rebuild): never salvaged, always derived again.
+DERIVED = ("review_item", "review")
+
+# Format 1 -> 2, run in one transaction with the CREATEs of SCHEMA (the new tables).
+V1_TABLES = ("meta", "exercise", "attempt", "drill", "drill_problem")
+FROM_V1 = (
+    "ALTER TABLE attempt ADD COLUMN digest TEXT",
+    "ALTER TABLE drill_problem ADD COLUMN item INTEGER",
+)
 
 
 class StoreUnavailable(Exception):
     """The store exists but cannot be used right now (locked, unwritable): never rebuilt."""
+
+
+def current_time() -> float:
+    """The clock of every record (epoch seconds); tests replace it to simulate time."""
+    return time.time()
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
 
 
 # --- where ---------------------------------------------------------------------------
@@ -151,6 +220,7 @@ class ExerciseProgress:
 class GradingRecord:
     before: ExerciseProgress
     after: ExerciseProgress
+    reviews: tuple[ReviewDone, ...] = ()  # the review items this grading created or reviewed
 
     @property
     def first_solve(self) -> bool:
@@ -164,6 +234,21 @@ class DrillProblem:
     folder: str
     score: float | None
     max_score: float | None
+    item: int | None = None  # the review item this problem was chosen for, if any
+
+
+@dataclass(frozen=True)
+class DrillGrading:
+    """One problem of a drill as graded at hand-in: recorded as an attempt via 'drill'."""
+
+    exercise: str
+    score: float
+    max_score: float
+    full_marks: bool
+    seed: int | None
+    seconds: float | None
+    checks: tuple[tuple[str, str, str | None], ...]  # (name, status, misconception) per check
+    digest: str | None
 
 
 @dataclass(frozen=True)
@@ -267,9 +352,46 @@ class Store:
             return None
         if version == SCHEMA_VERSION and set(TABLES) <= tables:
             return None
+        if version == 1 and set(V1_TABLES) <= tables:
+            Store._migrate_from_v1(conn)
+            return None
         if version > SCHEMA_VERSION:
             return f"it was written by a newer version of grade (format {version}, this one reads {SCHEMA_VERSION})"
         return f"it is in an old or unknown format (format {version}, this one reads {SCHEMA_VERSION})"
+
+    @staticmethod
+    def _migrate_from_v1(conn: sqlite3.Connection) -> None:
+        """Format 1 -> 2 in one transaction: all of it, or the old store untouched (rows all kept)."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Checked again inside the lock: another grade may have migrated while we waited.
+            if conn.execute("PRAGMA user_version").fetchone()[0] == 1:
+                for statement in (*FROM_V1, *_statements(SCHEMA)):
+                    conn.execute(statement)
+                Store._derive(conn)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+
+    @staticmethod
+    def _derive(conn: sqlite3.Connection) -> None:
+        """Derive the review items from the gradings, inside the caller's transaction.
+
+        Hints taken before this format have no time. One is dated at the exercise's first solve
+        (hints are taken when stuck, before the solve), else at its last grading: the pass
+        that solved it, or the next one, is a pass after a hint.
+        """
+        from grader.learner.review_items import rebuild
+
+        conn.execute(
+            """INSERT INTO hint (exercise, at)
+               SELECT id, COALESCE(first_solved, last_graded, first_opened, 0) FROM exercise
+               WHERE hints_taken > 0 AND id NOT IN (SELECT exercise FROM hint)"""
+        )
+        rebuild(conn)
 
     @staticmethod
     def _rebuild(path: Path, reason: str, notices: list[str]) -> sqlite3.Connection:
@@ -287,6 +409,12 @@ class Store:
         conn = _connect(path)
         conn.executescript(f"BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
         rows = Store._salvage(conn, backup)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            Store._derive(conn)
+            conn.execute("COMMIT")
+        except sqlite3.Error:
+            conn.execute("ROLLBACK")  # no review items this time; the gradings are kept
         salvage = SALVAGED.format(rows=rows) if rows else NOT_SALVAGED
         notices.append(STORE_REBUILT.format(path=path, reason=reason, backup=backup.name, salvage=salvage))
         return conn
@@ -304,7 +432,7 @@ class Store:
                 return 0
         try:
             for table in TABLES:
-                if table == "meta":
+                if table == "meta" or table in DERIVED:
                     continue
                 try:
                     old_cols = {r[1] for r in conn.execute(f"PRAGMA old.table_info({table})")}
@@ -323,7 +451,7 @@ class Store:
 
     def _set_meta(self, course: Course) -> None:
         with self.transaction() as c:
-            c.execute("INSERT OR IGNORE INTO meta VALUES ('created', ?)", (str(time.time()),))
+            c.execute("INSERT OR IGNORE INTO meta VALUES ('created', ?)", (str(current_time()),))
             c.execute("INSERT OR REPLACE INTO meta VALUES ('course_title', ?)", (course.title,))
             c.execute("INSERT OR REPLACE INTO meta VALUES ('course_root', ?)", (str(course.root),))
 
@@ -370,10 +498,50 @@ class Store:
         c.execute("INSERT OR IGNORE INTO exercise (id, first_opened) VALUES (?, ?)", (exercise_id, now))
         c.execute("UPDATE exercise SET first_opened = ? WHERE id = ? AND first_opened IS NULL", (now, exercise_id))
 
-    def touch(self, exercise_id: str) -> None:
+    def touch(self, exercise_id: str, *, now: float | None = None) -> None:
         """Note the first time the learner opened this exercise."""
         with self.transaction() as c:
-            self._ensure(c, exercise_id, time.time())
+            self._ensure(c, exercise_id, current_time() if now is None else now)
+
+    @staticmethod
+    def _insert_attempt(
+        c: sqlite3.Connection,
+        exercise_id: str,
+        now: float,
+        *,
+        score: float,
+        max_score: float,
+        seed: int | None,
+        seconds: float | None,
+        via: str,
+        checks: Sequence[tuple[str, str, str | None]],
+        digest: str | None,
+    ) -> int:
+        cur = c.execute(
+            "INSERT INTO attempt (exercise, at, score, max_score, seed, seconds, via, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (exercise_id, now, score, max_score, seed, seconds, via, digest),
+        )
+        attempt = int(cur.lastrowid or 0)
+        c.executemany(
+            "INSERT INTO attempt_check (attempt, position, name, status, misconception) VALUES (?, ?, ?, ?, ?)",
+            [(attempt, i, name, status, mis) for i, (name, status, mis) in enumerate(checks)],
+        )
+        return attempt
+
+    @staticmethod
+    def _review(
+        c: sqlite3.Connection,
+        attempt: int,
+        exercise_id: str,
+        now: float,
+        full_marks: bool,
+        checks: Sequence[tuple[str, str, str | None]],
+        digest: str | None,
+    ) -> tuple[ReviewDone, ...]:
+        """The review items' part of a grading (lazily: most gradings change no card)."""
+        from grader.learner.review_items import Grading, record
+
+        return tuple(record(c, Grading.of(exercise_id, now, full_marks, checks, digest, attempt)))
 
     def record_grading(
         self,
@@ -385,8 +553,13 @@ class Store:
         seed: int | None = None,
         seconds: float | None = None,
         via: str = "check",
+        checks: Sequence[tuple[str, str, str | None]] = (),
+        digest: str | None = None,
+        now: float | None = None,
     ) -> GradingRecord:
-        now = time.time()
+        """One grading of the learner's course work: progress, the attempt with its checks
+        (name, status, misconception), and the review items it creates or reviews, at once."""
+        now = current_time() if now is None else now
         with self.transaction() as c:
             before = self.progress(exercise_id)
             self._ensure(c, exercise_id, now)
@@ -400,41 +573,61 @@ class Store:
                    WHERE id = ?""",
                 (score, score, max_score, now if full_marks else None, now, score, seed, exercise_id),
             )
-            c.execute(
-                "INSERT INTO attempt (exercise, at, score, max_score, seed, seconds, via) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (exercise_id, now, score, max_score, seed, seconds, via),
+            attempt = self._insert_attempt(
+                c, exercise_id, now, score=score, max_score=max_score, seed=seed, seconds=seconds, via=via, checks=checks, digest=digest
             )
+            reviews = self._review(c, attempt, exercise_id, now, full_marks, checks, digest)
             after = self.progress(exercise_id)
-        return GradingRecord(before, after)
+        return GradingRecord(before, after, reviews)
 
-    def take_hint(self, exercise_id: str, available: int) -> int:
+    def take_hint(self, exercise_id: str, available: int, *, now: float | None = None) -> int:
         """Reveal one more hint (up to ``available``); returns how many are now taken."""
+        now = current_time() if now is None else now
         with self.transaction() as c:
-            self._ensure(c, exercise_id, time.time())
+            self._ensure(c, exercise_id, now)
             c.execute("UPDATE exercise SET hints_taken = MIN(hints_taken + 1, ?) WHERE id = ?", (available, exercise_id))
+            c.execute("INSERT INTO hint (exercise, at) VALUES (?, ?)", (exercise_id, now))
             return self.progress(exercise_id).hints_taken
+
+    def hint_read(self, exercise_id: str, *, now: float | None = None) -> None:
+        """A hint shown again (the last one, or --all): a pass after it is a pass after a hint."""
+        now = current_time() if now is None else now
+        with self.transaction() as c:
+            self._ensure(c, exercise_id, now)
+            c.execute("INSERT INTO hint (exercise, at) VALUES (?, ?)", (exercise_id, now))
 
     def give_up(self, exercise_id: str) -> None:
         with self.transaction() as c:
-            now = time.time()
+            now = current_time()
             self._ensure(c, exercise_id, now)
             c.execute("UPDATE exercise SET gave_up = COALESCE(gave_up, ?) WHERE id = ?", (now, exercise_id))
 
-    def attempts(self, exercise_id: str) -> list[sqlite3.Row]:
-        return list(self.conn.execute("SELECT * FROM attempt WHERE exercise = ? ORDER BY at", (exercise_id,)))
+    def attempts(self, exercise_id: str, *, drills: bool = False) -> list[sqlite3.Row]:
+        """The gradings of the learner's course work (with ``drills``, also those of drills)."""
+        where = "" if drills else " AND via != 'drill'"
+        return list(self.conn.execute(f"SELECT * FROM attempt WHERE exercise = ?{where} ORDER BY at, id", (exercise_id,)))
 
     # drills
 
-    def start_drill(self, *, minutes: float, workspace: str, seed: int | None, problems: list[tuple[str, str]]) -> Drill:
+    def start_drill(
+        self,
+        *,
+        minutes: float,
+        workspace: str,
+        seed: int | None,
+        problems: Sequence[tuple[str, str] | tuple[str, str, int | None]],
+        now: float | None = None,
+    ) -> Drill:
+        """A new drill; each problem is (exercise, folder) or (exercise, folder, review item)."""
         with self.transaction() as c:
             cur = c.execute(
                 "INSERT INTO drill (started, minutes, workspace, seed, status) VALUES (?, ?, ?, ?, 'active')",
-                (time.time(), minutes, workspace, seed),
+                (current_time() if now is None else now, minutes, workspace, seed),
             )
             drill_id = int(cur.lastrowid or 0)
             c.executemany(
-                "INSERT INTO drill_problem (drill, position, exercise, folder) VALUES (?, ?, ?, ?)",
-                [(drill_id, i, ex, folder) for i, (ex, folder) in enumerate(problems)],
+                "INSERT INTO drill_problem (drill, position, exercise, folder, item) VALUES (?, ?, ?, ?, ?)",
+                [(drill_id, i, p[0], p[1], p[2] if len(p) > 2 else None) for i, p in enumerate(problems)],
             )
         drill = self.drill(drill_id)
         assert drill is not None
@@ -445,7 +638,7 @@ class Store:
         if row is None:
             return None
         problems = tuple(
-            DrillProblem(r["position"], r["exercise"], r["folder"], r["score"], r["max_score"])
+            DrillProblem(r["position"], r["exercise"], r["folder"], r["score"], r["max_score"], r["item"])
             for r in self.conn.execute("SELECT * FROM drill_problem WHERE drill = ? ORDER BY position", (drill_id,))
         )
         return Drill(
@@ -458,17 +651,34 @@ class Store:
         return self.drill(row["id"]) if row else None
 
     def finish_drill(
-        self, drill_id: int, scores: dict[int, tuple[float, float]], *, status: str = "submitted", finished: float | None = None
-    ) -> Drill:
+        self,
+        drill_id: int,
+        scores: dict[int, tuple[float, float]],
+        *,
+        status: str = "submitted",
+        finished: float | None = None,
+        gradings: Sequence[DrillGrading] = (),
+        now: float | None = None,
+    ) -> tuple[Drill, tuple[ReviewDone, ...]]:
+        """Close a drill with its scores; its ``gradings`` are recorded as attempts (not course
+        progress) and reviewed against the review items, all in one transaction, at ``now``."""
+        now = current_time() if now is None else now
+        reviews: list[ReviewDone] = []
         with self.transaction() as c:
-            c.execute("UPDATE drill SET status = ?, finished = ? WHERE id = ?", (status, finished or time.time(), drill_id))
+            c.execute("UPDATE drill SET status = ?, finished = ? WHERE id = ?", (status, finished or now, drill_id))
             c.executemany(
                 "UPDATE drill_problem SET score = ?, max_score = ? WHERE drill = ? AND position = ?",
                 [(s, m, drill_id, pos) for pos, (s, m) in scores.items()],
             )
+            for g in gradings:
+                attempt = self._insert_attempt(
+                    c, g.exercise, now, score=g.score, max_score=g.max_score, seed=g.seed, seconds=g.seconds,
+                    via="drill", checks=g.checks, digest=g.digest,
+                )
+                reviews += self._review(c, attempt, g.exercise, now, g.full_marks, g.checks, g.digest)
         drill = self.drill(drill_id)
         assert drill is not None
-        return drill
+        return drill, tuple(reviews)
 
     def drills(self) -> list[Drill]:
         ids = [r["id"] for r in self.conn.execute("SELECT id FROM drill ORDER BY started, id")]
