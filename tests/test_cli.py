@@ -90,7 +90,7 @@ def test_no_course_found(tmp_path, monkeypatch):
 def test_verify_passes_for_ex01(course_dir):
     result = grade(course_dir, "verify", "ex01")
     assert result.exit_code == 0, result.output
-    assert "all 1 exercises verified" in result.output
+    assert "1 exercise verified" in result.output
 
 
 def test_verify_catches_a_check_that_cannot_fail(course_dir):
@@ -108,7 +108,9 @@ def test_verify_catches_a_check_that_cannot_fail(course_dir):
 def test_every_command_has_help():
     """A meta-test: every registered command explains itself."""
     runner = CliRunner()
-    assert "Grade linear-algebra exercises" in runner.invoke(main, ["--help"]).output
+    top = runner.invoke(main, ["--help"]).output
+    assert "Grade the exercises of a course" in top and "grade init DIR" in top
+    assert "linear" not in (main.help or "").lower()  # the engine knows no subject: a course's words come from course.yaml
     for name, command in all_commands().items():
         result = runner.invoke(main, [name, "--help"])
         assert result.exit_code == 0, name

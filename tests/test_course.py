@@ -112,3 +112,61 @@ def test_course_is_found_upwards_like_git(mini, monkeypatch):
     monkeypatch.delenv("GRADE_COURSE", raising=False)
     with pytest.raises(UsageError, match="no course.yaml found"):
         find_course_root(Path("/"))
+
+
+# --- unknown keys named first, with the closest known one; an empty course loads -------------
+
+
+def _cli(root: Path, *args: str):
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    return CliRunner().invoke(main, ["--course", str(root), *args], catch_exceptions=False)
+
+
+def test_a_misspelt_required_key_is_named_not_reported_missing(mini):
+    (mini / "course.yaml").write_text("# a course\ntitel: Mini\nexercises:\n  - ex01_cosine_similarity\n")
+    result = _cli(mini, "list")
+    assert result.exit_code == 3
+    out = result.output
+    assert f"{mini / 'course.yaml'}:2: field 'titel': unknown field 'titel'" in out
+    assert "did you mean 'title'?" in out and "missing required field" not in out
+
+
+def test_an_unknown_key_is_named_even_when_a_required_one_is_missing(mini):
+    path = exercise_yaml(mini)
+    lines = [line for line in path.read_text().splitlines() if not line.startswith("points:")]
+    lines.insert(3, "pionts: 20")
+    path.write_text("\n".join(lines) + "\n")
+    result = _cli(mini, "ex01")
+    assert result.exit_code == 3
+    assert "exercise.yaml:4: field 'pionts': unknown field 'pionts'" in result.output
+    assert "did you mean 'points'?" in result.output
+
+
+def test_an_unknown_nested_key_is_named_with_its_dotted_field(mini):
+    path = exercise_yaml(mini)
+    path.write_text(path.read_text().replace("  learner:", "  lerner:"))
+    with pytest.raises(CourseError) as err:
+        load_course(mini)
+    text = str(err.value)
+    assert "field 'files.lerner': unknown field 'lerner'" in text and "did you mean 'learner'?" in text
+    assert f"exercise.yaml:{err.value.line}" in text and err.value.line is not None
+
+
+def test_an_unknown_key_unlike_any_known_one_lists_the_known_ones(mini):
+    (mini / "course.yaml").write_text("colour: red\nexercises: []\n")
+    with pytest.raises(CourseError) as err:
+        load_course(mini)
+    assert err.value.line == 1 and "did you mean" not in str(err.value)
+    assert "known fields here: allow_weak_isolation, defaults, exercises, secret, solutions, title" in str(err.value)
+
+
+@pytest.mark.parametrize("listing", ["exercises: []", "exercises:", "exercises:   # none yet"])
+def test_a_course_with_no_exercises_loads(tmp_path, listing):
+    (tmp_path / "course.yaml").write_text(f"title: Empty\n{listing}\n")
+    course = load_course(tmp_path)
+    assert course.title == "Empty" and course.exercises == ()
+    with pytest.raises(UsageError, match="no exercises yet"):
+        course.resolve("ex01")

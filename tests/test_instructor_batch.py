@@ -1,4 +1,6 @@
-"""`grade batch` end to end on a synthetic class of 34 learners (see instructor_support.py)."""
+"""`grade batch` end to end on a synthetic class of 34 learners (see instructor_support.py), then
+how files are matched to exercises (nothing misfiled, the rest listed as unmatched) and how
+notebooks with magics become modules."""
 
 from __future__ import annotations
 
@@ -11,16 +13,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from grader.cli import main
 from grader.course import load_course
 from grader.instructor.batch import derive_seed, discover, locate
-from grader.instructor.similarity import REFERENCE, normalise, similar_pairs
+from grader.instructor.matching import defined_names, map_files, names
 
 from .instructor_support import (
     CLASS,
-    COPIED,
     CORRECT,
     COS,
     EX,
@@ -31,6 +35,7 @@ from .instructor_support import (
     _module,
     make_class,
     make_course,
+    notebook,
 )
 
 GRADE = [sys.executable, "-c", "from grader.cli import run; run()"]
@@ -263,35 +268,168 @@ def test_files_are_found_by_name_path_or_notebook(tmp_path):
     assert locate(ex, learners["nothing_relevant"], sole_exercise=True) is None
 
 
-def test_similar_pairs_agree_with_comparing_every_pair_by_hand():
-    import difflib
-
-    from grader.instructor.similarity import MIN_TOKENS, PREFILTER, _shingles
-
-    # Many identical submissions (one comparison stands for a group) beside distinct ones.
-    codes = {name: code for name, (code, how, _) in CLASS.items() if code and how != "broken_notebook"}
-    codes |= {f"dup_{i:02d}": CORRECT for i in range(12)} | {f"loop_{i:02d}": LOOPS for i in range(5)}
-    reference = (ROOT / "solutions" / EX / "cosine.py").read_text()
-    threshold = 0.8
-    tokens = {k: normalise(v) for k, v in {**codes, REFERENCE: reference}.items()}
-    names = sorted(k for k, t in tokens.items() if len(t) >= MIN_TOKENS)
-    by_hand = set()
-    for i, a in enumerate(names):
-        for b in names[i + 1 :]:
-            sa, sb = _shingles(tokens[a]), _shingles(tokens[b])
-            if len(sa & sb) / len(sa | sb) < PREFILTER:
-                continue  # the documented candidate filter
-            ratio = difflib.SequenceMatcher(None, tokens[a], tokens[b], autojunk=False).ratio()
-            if ratio >= threshold:
-                by_hand.add((b, a) if a == REFERENCE else (a, b))
-    found = similar_pairs(codes, threshold=threshold, reference=reference)
-    assert {(a, b) for a, b, _ in found} == by_hand
-    assert len(by_hand) > 12 * 11 // 2  # the duplicates and more
-    assert all(r == 1.0 for a, b, r in found if a.startswith("dup_") and b.startswith("dup_"))
+# The similarity report's own tests: tests/test_similarity.py.
 
 
-def test_normalisation_ignores_names_comments_and_docstrings():
-    assert normalise(CORRECT) == normalise(COPIED)
-    assert normalise(CORRECT) != normalise(LOOPS)
-    pairs = similar_pairs({"a": CORRECT, "b": COPIED, "c": LOOPS})
-    assert [(a, b) for a, b, _ in pairs] == [("a", "b")]
+# --- matching files to exercises: nothing misfiled ---------------------------------------------
+
+EX09 = "ex09_attention"
+ATTENTION = (ROOT / "solutions" / EX09 / "attention.py").read_text()
+
+
+def _cli_batch(course: Path, *args: str) -> Any:
+    env = {k: v for k, v in os.environ.items() if k not in ("GRADE_COURSE", "GRADE_SECRET")}
+    return CliRunner().invoke(main, ["--course", str(course), "batch", *args], env=env, catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def two_exercises(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """ex01 and ex09; a learner handing in each, one handing in both, and files that match nothing."""
+    base = tmp_path_factory.mktemp("matching")
+    course = make_course(base / "course", (EX, EX09))
+    subs = base / "subs"
+    make_class(subs, {"alice": (CORRECT, "folder", "full")})  # alice/cosine.py: ex01 only
+    (subs / "bob.ipynb").write_text(notebook(ATTENTION))  # a lone notebook holding ex09
+    (subs / "carol" / "week3").mkdir(parents=True)
+    (subs / "carol" / "week3" / "mine.py").write_text(ATTENTION)  # named for nothing: its code says ex09
+    (subs / "carol" / "ex01.ipynb").write_text(notebook(LOOPS))
+    (subs / "carol" / "helpers.py").write_text("def softmax(x):\n    return x\n")  # one of ex09's three
+    (subs / "carol" / "test_mine.py").write_text("def test_x():\n    pass\n")  # a learner's own test: not an answer
+    (subs / "dave.py").write_text("print('hello')\n")  # a lone file defining nothing
+    (subs / "erin.zip").write_bytes(b"PK\x03\x04 not a zip")  # two exercises: it cannot be told which
+    return {"base": base, "course": course, "subs": subs}
+
+
+def _rows(path: Path) -> dict[tuple[str, str], dict]:
+    return {(r["learner"], r["exercise"]): r for r in json.loads(path.read_text())["rows"]}
+
+
+def test_a_run_over_all_exercises_grades_each_file_as_its_own_exercise(two_exercises):
+    base = two_exercises["base"]
+    run = _cli_batch(two_exercises["course"], str(two_exercises["subs"]), "--json", str(base / "all.json"), "--out", str(base / "all.csv"), "--jobs", "2")
+    rows = _rows(base / "all.json")
+    assert set(rows) == {("alice", "ex01"), ("bob", "ex09"), ("carol", "ex01"), ("carol", "ex09")}, run.output
+    assert {k: r["outcome"] for k, r in rows.items()} == {k: "full" for k in rows}, {k: r["reason"] for k, r in rows.items()}
+    assert rows[("bob", "ex09")]["origin"] == "bob.ipynb" and rows[("carol", "ex09")]["origin"] == "carol/week3/mine.py"
+    assert run.exit_code == 1  # files were handed in that matched nothing
+    assert "4 handed in · 4 graded · 3 unmatched · 4 not handed in" in run.output, run.output
+    lines = run.output.splitlines()
+    assert "  carol/helpers.py: it names no exercise and defines only softmax of ex09's 3 entry points (softmax, scaled_dot_product_attention, multi_head_attention)" in lines
+    assert "  dave.py: it names no exercise and defines none of any exercise's entry points" in lines
+    assert any(line.startswith("  erin.zip: erin.zip is not a readable zip file") for line in lines)
+    assert "test_mine" not in run.output
+    unmatched = json.loads((base / "all.json").read_text())["unmatched"]
+    assert {(u["learner"], u["file"]) for u in unmatched} == {("carol", "carol/helpers.py"), ("dave", "dave.py"), ("erin", "erin.zip")}
+    with open(base / "all.csv", newline="") as f:
+        table = [r for r in csv.DictReader(f) if r["outcome"] == "unmatched"]
+    assert {(r["learner"], r["reason"].split(":")[0]) for r in table} == {("carol", "carol/helpers.py"), ("dave", "dave.py"), ("erin", "erin.zip")}
+
+
+def test_one_exercise_never_takes_another_exercises_file(two_exercises):
+    base, course, subs = two_exercises["base"], two_exercises["course"], two_exercises["subs"]
+    only09 = _cli_batch(course, str(subs), "-e", "ex09", "--json", str(base / "ex09.json"))
+    assert set(_rows(base / "ex09.json")) == {("bob", "ex09"), ("carol", "ex09")}, only09.output  # no cosine.py as ex09
+    assert "2 handed in · 2 graded · 3 unmatched · 2 not handed in" in only09.output, only09.output  # alice, dave
+    only01 = _cli_batch(course, str(subs), "-e", "ex01", "--json", str(base / "ex01.json"))
+    assert set(_rows(base / "ex01.json")) == {("alice", "ex01"), ("carol", "ex01")}, only01.output  # no attention notebook as ex01
+    assert "2 handed in · 2 graded · 3 unmatched · 2 not handed in" in only01.output, only01.output  # bob, dave
+
+
+def test_files_map_by_name_folder_and_entry_points(two_exercises):
+    course = load_course(two_exercises["course"])
+    subs = two_exercises["subs"]
+    carol = map_files(subs / "carol", course.exercises)
+    assert {k: (v.main.name, v.how) for k, v in carol.located.items()} == {
+        "ex01": ("ex01.ipynb", "its name"),
+        "ex09": ("mine.py", "it defines 3 of ex09's 3 entry points"),
+    }
+    lone = map_files(subs / "bob.ipynb", course.exercises)
+    assert list(lone.located) == ["ex09"] and not lone.unmatched
+    ex01 = course.resolve("ex01")
+    assert names("ex01_cosine", ex01) and names("cosine", ex01) and names("hw-ex1", ex01) and names("my_cosine_similarity", ex01)
+    assert not names("ex010", ex01) and not names("cosine_notes", ex01) and not names("ex10", ex01)
+    assert defined_names("def f(:\n    pass\nclass C: pass\nx: int = 1\ny == 2\nfrom m import a, b as c\n") == {"f", "C", "x", "a", "c"}
+
+
+def test_a_file_named_for_two_exercises_is_settled_by_its_code_or_unmatched(two_exercises, tmp_path):
+    course = load_course(two_exercises["course"])
+    (tmp_path / "ex01_and_ex09").mkdir()
+    (tmp_path / "ex01_and_ex09" / "work.py").write_text(ATTENTION)
+    (tmp_path / "ex01_and_ex09" / "notes.py").write_text("x = 1\n")
+    mapping = map_files(tmp_path, course.exercises)
+    assert mapping.located["ex09"].main.name == "work.py"
+    assert mapping.unmatched == [(tmp_path / "ex01_and_ex09" / "notes.py", "its folder ex01_and_ex09 names ex01 and ex09, and its code does not say which")]
+
+
+# --- notebooks: read with nbformat, magics through IPython's transformer -----------------------
+
+
+MAGIC_CELLS = [
+    "%%bash\necho never\nexit 1\n",
+    "listing = !ls\n%load_ext autoreload\ncosine_similarity?\n",
+    "%time checked = cosine_similarity(np.ones(2), np.ones(2))\nprint(len(listing))\n",
+    "%%capture\nfrom math import isclose\n",
+    "assert isclose(checked, 1.0)\n%timeit top_k_similar(np.ones(2), np.eye(2), 1)\n",
+]
+
+
+def _magic_notebook(code: str, cells: list[str] = MAGIC_CELLS) -> str:
+    nb = json.loads(notebook(code))
+    nb["cells"].extend({"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": c} for c in cells)
+    return json.dumps(nb)
+
+
+def test_cells_become_python_line_for_line():
+    from grader.instructor.notebooks import python_from_cell
+
+    for cell in [*MAGIC_CELLS, "x = 1 \\\n  + 2\n!echo \\\n  more\nz = 3", "def f():\n    !ls\n    x = %time g()\n", "%%writefile a.py\nprint(1)\n"]:
+        out = python_from_cell(cell)
+        assert out.count("\n") == cell.rstrip("\n").count("\n"), (cell, out)
+        assert "get_ipython" not in out
+        compile(out, "cell", "exec")
+    assert python_from_cell("%time y = f(2)\nz = !ls") == "y = f(2)\nz = []"
+    assert python_from_cell("%prun -s cumulative f()\nw = %timeit -o f()") == "pass\nw = None"  # options are not Python
+    assert python_from_cell("def f():\n    x = %time g()\n    return x\n") == "def f():\n    x = (g())\n    return x"
+    assert python_from_cell("%%time\na = 1\n%time b = 2").splitlines()[1:] == ["a = 1", "b = 2"]
+
+
+def test_a_later_cell_may_start_with_a_future_import_and_use_display(tmp_path):
+    from grader.instructor.notebooks import code_from_notebook
+
+    path = tmp_path / "nb.ipynb"
+    path.write_text(_magic_notebook("import numpy as np\n", ["from __future__ import annotations\n\n\ndef f(x: np.ndarray) -> None:\n    display(x)\n"]))
+    code = code_from_notebook(path)
+    assert code.startswith("from __future__ import annotations\ndisplay = print")
+    namespace: dict = {}
+    exec(compile(code, "nb", "exec"), namespace)  # Jupyter runs it: so does the module
+
+
+def test_a_notebook_with_magics_earns_full_marks(tmp_path):
+    course = make_course(tmp_path / "course")
+    (tmp_path / "subs" / "maggie").mkdir(parents=True)
+    (tmp_path / "subs" / "maggie" / "ex01.ipynb").write_text(_magic_notebook(CORRECT))
+    (tmp_path / "subs" / "lone_magic.ipynb").write_text(_magic_notebook(LOOPS))
+    run = _cli_batch(course, str(tmp_path / "subs"), "--json", str(tmp_path / "g.json"))
+    assert run.exit_code == 0, run.output
+    rows = _rows(tmp_path / "g.json")
+    assert {k: r["score"] for k, r in rows.items()} == {("maggie", "ex01"): 20, ("lone_magic", "ex01"): 20}, {k: r["reason"] for k, r in rows.items()}
+    staged = (Path(rows[("maggie", "ex01")]["source"]) / "cosine.py").read_text()
+    assert "# %% cell 5\nlisting = []\npass\npass\n" in staged  # cells 1-3: notebook()'s own
+
+
+def test_an_unreadable_notebook_names_the_learner_file_line_and_field(tmp_path):
+    course = make_course(tmp_path / "course")
+    subs = tmp_path / "subs"
+    (subs / "jo").mkdir(parents=True)
+    (subs / "jo" / "ex01.ipynb").write_text('{\n  "cells": [\n    {"cell_type": "code",,}\n  ]\n}')
+    (subs / "kim").mkdir()
+    bad_field = json.loads(notebook(CORRECT))
+    bad_field["cells"][1]["source"] = 42
+    (subs / "kim" / "ex01.ipynb").write_text(json.dumps(bad_field))
+    run = _cli_batch(course, str(subs), "--json", str(tmp_path / "g.json"))
+    assert run.exit_code == 1, run.output
+    rows = _rows(tmp_path / "g.json")
+    assert rows[("jo", "ex01")]["outcome"] == rows[("kim", "ex01")]["outcome"] == "error"
+    assert f"{subs / 'jo' / 'ex01.ipynb'}:3: not a readable notebook (not JSON: Expecting property name enclosed in double quotes at column 26)" in rows[("jo", "ex01")]["reason"]
+    assert "not a readable notebook (field 'cells[1].source'" in rows[("kim", "ex01")]["reason"]
+    assert str(subs / "kim" / "ex01.ipynb") in rows[("kim", "ex01")]["reason"]

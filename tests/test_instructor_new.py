@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -71,3 +72,18 @@ def test_verify_names_a_check_whose_verdict_depends_on_the_seed():
     flips = _unstable({1: _result(["passed", "failed"], 1), 2: _result(["passed", "passed"], 2)})
     assert "check 1" in flips and "seed 1: failed" in flips and "seed 2: passed" in flips
     assert "check 0" not in flips
+
+
+def test_new_adds_the_first_exercise_of_a_course_started_by_init(tmp_path):
+    init = grade_cli("init", str(tmp_path / "course"), "--title", "Optics", cwd=tmp_path)
+    assert init.returncode == 0, init.stderr
+    course = tmp_path / "course"
+    assert "exercises: []" in (course / "course.yaml").read_text()
+    run = grade_cli("new", "ex01", "--title", "Thin lenses", "--topic", "lenses", cwd=course)
+    assert run.returncode == 0, run.stderr
+    assert "exercises:\n  - ex01_thin_lenses\n" in (course / "course.yaml").read_text()
+    ex = load_course(course).resolve("ex01")
+    statement = (ex.directory / "README.md").read_text()
+    assert "machine learning" not in statement and "linear" not in statement.lower()  # the engine knows no subject
+    listed = grade_cli("list", "--json", cwd=course)
+    assert [e["id"] for e in json.loads(listed.stdout)["exercises"]] == ["ex01"]

@@ -293,3 +293,69 @@ def test_nbgrader_autograde_scores_the_notebook_checks_with_nothing_on_stderr(pu
         graded = json.loads((course / "autograded" / student / EX / f"{EX}.ipynb").read_text())
         streams = [o for c in graded["cells"] for o in c.get("outputs", []) if o.get("name") == "stderr"]
         assert streams == [], streams
+
+
+# --- an exercise whose learners would have no check to run ------------------------------------------
+
+
+def _all_hidden_course(root: Path) -> Path:
+    """A course of one scaffolded exercise (grade init, grade new) whose every check is hidden."""
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    runner = CliRunner(env={"GRADE_COURSE": None, "GRADE_SECRET": None})
+    assert runner.invoke(main, ["init", str(root), "--title", "Hidden only"]).exit_code == 0
+    assert runner.invoke(main, ["--course", str(root), "new", "ex01", "--title", "Scale"]).exit_code == 0
+    checks = root / "exercises" / "ex01_scale" / "checks" / "test_scale.py"
+    checks.write_text(checks.read_text().replace("@points(", "@visibility(\"hidden\")\n@points("))
+    return root
+
+
+def _publish(course: Path, *args: str):
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    return CliRunner(env={"GRADE_COURSE": None, "GRADE_SECRET": None}).invoke(main, ["--course", str(course), "publish", *args])
+
+
+def test_publish_refuses_an_exercise_with_no_public_check(tmp_path):
+    course = _all_hidden_course(tmp_path / "course")
+    refused = _publish(course, str(tmp_path / "out"))
+    assert refused.exit_code == 2
+    assert "refusing to publish: the learners of ex01 would have no check to run" in refused.output
+    assert "ex01: all 10 points graded by the instructor (visibility 'hidden')" in refused.output
+    assert "--allow-no-public" in refused.output
+    assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
+def test_allow_no_public_publishes_and_says_what_learners_will_see(tmp_path):
+    course = _all_hidden_course(tmp_path / "course")
+    run = _publish(course, str(tmp_path / "out"), "--allow-no-public", "--only", "learner")
+    assert run.exit_code == 0, run.output
+    assert "ex01: 0 points in public checks, 10 points in hidden checks graded by the instructor" in run.output
+    assert "ex01: its learners have no check to run" in run.output
+    bundle = tmp_path / "out" / "learner"
+    card = subprocess.run([*GRADE, "ex01"], cwd=bundle, capture_output=True, text=True, timeout=120,
+                          env=clean_env(PYTHONPATH=str(bundle)))
+    assert card.returncode == 1, card.stdout + card.stderr
+    assert "Every check you can run passes" not in card.stdout
+    assert "No check of this exercise runs in your copy of the course: all 10 points are graded" in card.stdout
+
+
+def test_publish_prints_singular_points_and_exercises(tmp_path):
+    course = _all_hidden_course(tmp_path / "course")
+    checks = course / "exercises" / "ex01_scale" / "checks" / "test_scale.py"
+    # Only the 1-point check stays hidden: 9 points public, 1 hidden.
+    checks.write_text(checks.read_text().replace("@visibility(\"hidden\")\n@points(", "@points(").replace(
+        "def test_matches_the_reference(submission, reference, rng):\n    x = vectors(rng, 7)\n    expect(submission.scale(x)).to_match(reference.scale(x))",
+        "def test_matches_the_reference(submission, rng):\n    x = vectors(rng, 7)\n    expect(submission.scale(x)).to_have_shape(x.shape)",
+    ).replace(
+        "def test_float32_stays_float32(submission, reference, rng):\n    x = vectors(rng, 6, np.float32)\n    expect(submission.scale(x)).to_match(reference.scale(x))",
+        "def test_float32_stays_float32(submission, rng):\n    x = vectors(rng, 6, np.float32)\n    expect(submission.scale(x)).to_have_shape(x.shape)",
+    ))
+    run = _publish(course, str(tmp_path / "out"), "--only", "learner")
+    assert run.exit_code == 0, run.output
+    assert "published 1 exercise into" in run.output
+    assert "ex01: 9 points in public checks, 1 point in hidden checks graded by the instructor" in run.output

@@ -102,3 +102,59 @@ def test_the_report_renders_in_headless_chromium(report, tmp_path):
     rgb = pixels[..., :3]
     coloured = ((rgb.max(axis=-1) - rgb.min(axis=-1)) > 0.2).mean()
     assert coloured > 0.01
+
+
+# --- where the page goes without --html -----------------------------------------------------------
+
+
+def _report_cli(*args: str, cwd: Path):
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    old = Path.cwd()
+    try:
+        import os
+
+        os.chdir(cwd)
+        return CliRunner(env={"GRADE_COURSE": None}).invoke(main, ["report", *args], catch_exceptions=False)
+    finally:
+        os.chdir(old)
+
+
+def test_without_html_the_page_goes_beside_a_gradebook_outside_any_course(tmp_path):
+    pytest.importorskip("matplotlib")
+    grades = fake_gradebook(tmp_path / "class" / "grades.json", learners=3)
+    (tmp_path / "elsewhere").mkdir()
+    run = _report_cli(str(grades), cwd=tmp_path / "elsewhere")
+    assert run.exit_code == 0, run.output
+    page = (tmp_path / "class" / "grades.report.html").resolve()
+    assert f"wrote {page} (" in run.output and "outside any course folder" in run.output
+    assert page.is_file() and not (tmp_path / "elsewhere" / "report.html").exists()
+
+
+def test_without_html_a_gradebook_inside_a_course_reports_into_its_ignored_reports_folder(tmp_path):
+    pytest.importorskip("matplotlib")
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "course.yaml").write_text("title: T\nexercises: []\n")
+    grades = fake_gradebook(course / "grades.json", learners=3)
+    run = _report_cli(str(grades), cwd=course)
+    assert run.exit_code == 0, run.output
+    page = (course / "reports" / "grades.html").resolve()
+    assert f"wrote {page}" in run.output and "is ignored by git" in run.output
+    assert page.is_file() and not (course / "report.html").exists()
+    assert (course / "reports" / ".gitignore").read_text().splitlines()[-1] == "*"
+    if shutil.which("git"):  # git itself agrees, whatever the course's own .gitignore says
+        subprocess.run(["git", "init", "-q", str(course)], check=True)
+        ignored = subprocess.run(["git", "-C", str(course), "check-ignore", "-q", "reports/grades.html"])
+        assert ignored.returncode == 0
+
+
+def test_the_page_is_laid_out_by_an_autoescaping_template():
+    jinja2 = pytest.importorskip("jinja2")
+    from grader.instructor.report import TEMPLATE, _environment
+
+    env = _environment()
+    assert env.autoescape is True and TEMPLATE in env.list_templates()
+    assert isinstance(env.loader, jinja2.PackageLoader)

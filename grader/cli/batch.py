@@ -1,4 +1,4 @@
-"""``grade batch SUBMISSIONS``: grade a class into a gradebook, in parallel and resumably."""
+"""``grade batch SUBMISSIONS`` (or ``--nbgrader COURSE``): grade a class into a gradebook, in parallel and resumably."""
 
 from __future__ import annotations
 
@@ -12,23 +12,32 @@ INTERRUPTED = (
     "{left} left; nothing is graded twice."
 )
 DONE = "{graded} graded now, {skipped} already in {db}, {errors} could not be graded · {learners} learners"
+COUNTS = "{handed} handed in · {graded} graded · {unmatched} unmatched · {absent} not handed in"
 NOT_SUBMITTED = "{n} (learner, exercise) pairs had nothing handed in, e.g. {examples}"
+UNMATCHED = "{n} file(s) handed in matched no exercise and were not graded (also in the exports):"
+SHOWN = 20  # lines of a list printed; the exports hold all of it
 FLAGGED = "near-identical code, for review ({n} pairs):"
 EXPORTED = "wrote {path}"
+NBGRADER_WRITTEN = "wrote {grades} grade(s) of {submissions} submission(s) into nbgrader's gradebook {db}"
 WAITING_EXIT = 75  # EX_TEMPFAIL: nothing is wrong with them; run again when a GPU worker is up
 WAITING = "{n} submission(s) not graded yet, not in the gradebook (run the same command again to grade only them):"
 
 
 @click.command("batch")
-@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("submissions", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Export the gradebook as CSV here (e.g. grades.csv).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Export the gradebook as JSON here (grade report reads it).")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="The SQLite gradebook. Default: beside --out/--json, with .sqlite.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True, help="Submissions graded at once.")
-@click.option("--exercise", "-e", "names", multiple=True, help="Grade only this exercise (repeat for several). Default: all.")
+@click.option("--exercise", "-e", "--assignment", "names", multiple=True,
+              help="Grade only this exercise (repeat for several; with --nbgrader, its assignment name exNN_slug). "
+                   "Default: all (with --nbgrader: all handed in).")
+@click.option("--nbgrader", "nbgrader", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="COURSE",
+              help="Grade an nbgrader course's submitted/ tree in the sandbox and write the scores into its gradebook "
+                   "(gradebook.db) through nbgrader's API (pip install 'grade[nbgrader]').")
 @click.option("--attempt", type=click.IntRange(1, 10_000), default=1, show_default=True,
               help="Which grading run this is: a new attempt grades everything again with new seeds.")
-@click.option("--threshold", type=click.FloatRange(0.5, 1.0), default=None, help="Similarity (0.5-1) from which pairs are flagged [default: 0.92].")
+@click.option("--threshold", type=click.FloatRange(0.1, 1.0), default=None, help="Similarity (0.1-1, a Jaccard of code fingerprints) from which pairs are flagged [default: 0.6].")
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="local: a process pool on this machine. dask: a Dask cluster (pip install 'grade[dask]').")
 @click.option("--scheduler", metavar="ADDRESS",
@@ -42,16 +51,24 @@ WAITING = "{n} submission(s) not graded yet, not in the gradebook (run the same 
 @click.pass_context
 def command(ctx: click.Context, submissions: Path, out: Path | None, json_out: Path | None, db: Path | None, jobs: int,
             names: tuple[str, ...], attempt: int, threshold: float | None, executor: str, scheduler: str | None,
-            dask_config: Path | None, allow_weak_isolation: bool) -> None:
+            dask_config: Path | None, allow_weak_isolation: bool, nbgrader: Path | None) -> None:
     """Grade every learner in SUBMISSIONS (one folder, archive, .py or .ipynb per learner;
     any subset of the exercises) into a SQLite gradebook, one row per learner, exercise
     and attempt, with the seed, score, per-check results and reasons.
 
+    A file is graded as an exercise only when its path names it (ex09, attention.py,
+    ex09_attention/...) or its code defines most of its entry points; a lone .py/.ipynb by its
+    code alone. Other files are listed as unmatched, with the reason, here and in the exports.
+
+    --nbgrader COURSE grades an nbgrader course instead (COURSE/submitted/<student>/<assignment>/)
+    and writes each test cell's score into nbgrader's gradebook: trusted scores, where
+    nbgrader's own autograde runs the checks in the learner's kernel.
+
     Seeds derive from the course secret (course.yaml's secret:, or GRADE_SECRET), so every
     row can be replayed: each row's replay column is the command. Interrupted (Ctrl-C,
     crash)? Run the same command again: only what is missing is graded. Exits 0 when every
-    submission was graded, 1 when some could not be, 75 (try again later) when some wait for a
-    GPU worker or for the cluster, 130 when interrupted.
+    submission was graded, 1 when some could not be or matched no exercise, 75 (try again
+    later) when some wait for a GPU worker or for the cluster, 130 when interrupted.
 
     --executor dask grades on a Dask cluster, one task per submission and exercise; exercises
     that need a GPU go only to workers started with --resources GPU=1.
@@ -79,7 +96,7 @@ def command(ctx: click.Context, submissions: Path, out: Path | None, json_out: P
         # Exports are written before anything is printed: a closed pipe must not be able to stop them.
         graded = grade_class(course, submissions, db=db, out=out, json_out=json_out, exercises=exercises, jobs=jobs, attempt=attempt,
                              threshold=threshold, executor=runner, on_planned=planned, on_row=row_done,
-                             allow_weak_isolation=allow_weak_isolation)
+                             allow_weak_isolation=allow_weak_isolation, nbgrader=nbgrader)
     finally:
         if bar_holder:
             bar_holder[0].__exit__(None, None, None)
@@ -88,17 +105,29 @@ def command(ctx: click.Context, submissions: Path, out: Path | None, json_out: P
         click.echo(click.style(INTERRUPTED.format(graded=summary.graded, db=db, left=summary.left), fg="yellow"), err=True)
         ctx.exit(130)
     click.echo(DONE.format(graded=summary.graded, skipped=summary.skipped, db=db, errors=summary.errors, learners=summary.learners))
+    click.echo(COUNTS.format(handed=summary.handed_in, graded=summary.graded + summary.skipped - summary.errors,
+                             unmatched=len(summary.unmatched), absent=len(summary.not_submitted)))
+    if summary.unmatched:
+        click.echo(click.style(UNMATCHED.format(n=len(summary.unmatched)), fg="yellow"))
+        for _learner, file, why in summary.unmatched[:SHOWN]:
+            click.echo(f"  {file}: {why}")
     if summary.not_submitted:
         examples = ", ".join(f"{lr}/{ex}" for lr, ex in summary.not_submitted[:3])
         click.echo(NOT_SUBMITTED.format(n=len(summary.not_submitted), examples=examples))
     if summary.flagged:
         click.echo(click.style(FLAGGED.format(n=len(summary.flagged)), fg="yellow"))
-        for ex, a, b, ratio in summary.flagged[:20]:
+        for ex, a, b, ratio in summary.flagged[:SHOWN]:
             click.echo(f"  {ex}: {a} ~ {b} ({100 * ratio:.0f}%)")
     for path in graded.written:
         click.echo(EXPORTED.format(path=path))
+    if graded.nbgrader is not None:
+        nb = graded.nbgrader
+        click.echo(NBGRADER_WRITTEN.format(submissions=nb.submissions, grades=nb.grades, db=nb.db_url))
+        for learner, ex, why in nb.skipped[:SHOWN]:
+            click.echo(click.style(f"  not in nbgrader's gradebook: {learner}/{ex}: {why}", fg="yellow"))
     if summary.waiting:
         click.echo(click.style(WAITING.format(n=len(summary.waiting)), fg="yellow"))
-        for learner, ex, why in summary.waiting[:20]:
+        for learner, ex, why in summary.waiting[:SHOWN]:
             click.echo(f"  {learner}/{ex}: {why}")
-    ctx.exit(1 if summary.errors else WAITING_EXIT if summary.waiting else 0)
+    failed = summary.errors or summary.unmatched or (graded.nbgrader is not None and graded.nbgrader.skipped)
+    ctx.exit(1 if failed else WAITING_EXIT if summary.waiting else 0)

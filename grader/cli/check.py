@@ -24,7 +24,7 @@ from grader.errors import EXIT_FULL_MARKS, EXIT_NOT_FULL
 @click.option("--failed-only", is_flag=True, help="List only the checks that did not pass.")
 @click.pass_context
 def command(ctx: click.Context, exercise: str, seed: int | None, as_json: bool, gradescope: Path | None, source: Path | None, failed_only: bool) -> None:
-    """Grade EXERCISE (an id like ex07, a number like 7, or a name like pca).
+    """Grade EXERCISE (an id like ex07, a number like 7, or a word of its title or an alias).
 
     Prints a score card: each check, its points, and for each failure what was called,
     what came back, what was expected, and the seed that replays it. Exits 0 on full

@@ -22,6 +22,7 @@ ERROR_LINE = "{head}  not graded: {error}"
 SUMMARY = "{full} of {n} at full marks · {score:g}/{max:g} points · {seconds:.0f} s"
 ALL_FULL = "Every exercise earns full marks."
 NEXT = "Next: grade {id} shows what is missing in {title}."
+NO_EXERCISES = "This course has no exercises yet: grade new adds one."
 
 
 @click.command("all")
@@ -37,6 +38,9 @@ def command(ctx: click.Context, seed: int | None, as_json: bool) -> None:
 
     run = start(load(ctx), seed=seed)
     n = len(run.exercises)
+    if not n:  # a course just started with grade init: nothing to grade is not a failure
+        click.echo(json.dumps({"course": run.course.title, "seconds": 0, "exercises": []}, indent=2) if as_json else NO_EXERCISES)
+        ctx.exit(0)
     for i, ex in enumerate(run.exercises, 1):
         head = PROGRESS.format(i=i, n=n, id=ex.id, title=ex.title)
         with Ticker(head, delay=0.0):

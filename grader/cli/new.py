@@ -5,10 +5,11 @@ from __future__ import annotations
 import click
 
 CREATED = """created {id} in {exercise_dir}
-  and its solution in {solution_dir}; course.yaml lists {folder}.
+  and its solution in {solution_dir}; course.yaml lists {folder}.{readme}
 It is a small working example (normalising a vector): replace each TODO, then prove it with
   grade verify {id} -v
 """
+README_UPDATED = " So does README.md's exercise table."
 
 
 @click.command("new")
@@ -34,4 +35,5 @@ def command(ctx: click.Context, exercise_id: str, title: str, topics: tuple[str,
     click.echo(CREATED.format(
         id=made.id, folder=made.folder,
         exercise_dir=made.exercise_dir.relative_to(root), solution_dir=made.solution_dir.relative_to(root),
+        readme=README_UPDATED if made.readme_updated else "",
     ))

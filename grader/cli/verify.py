@@ -6,6 +6,12 @@ import json
 
 import click
 
+from grader.course.wording import count, plural
+
+FAILED = "verify failed for {ids}"
+ALL_VERIFIED = "all {n} exercises verified"
+ONE_VERIFIED = "1 exercise verified"
+NOTHING_TO_VERIFY = "no exercises to verify yet: grade new adds one"
 
 @click.command("verify")
 @click.argument("exercises", nargs=-1)
@@ -45,12 +51,17 @@ def command(ctx: click.Context, exercises: tuple[str, ...], n_seeds: int, random
         reports.append(report)
         if not as_json:
             verdict = click.style("ok", fg="green") if report.ok else click.style("FAILED", fg="red", bold=True)
-            click.echo(f"  {verdict} ({sum(f.ok for f in report.findings)}/{len(report.findings)} findings hold)")
+            held = sum(f.ok for f in report.findings)
+            click.echo(f"  {verdict} ({held}/{count(len(report.findings), 'finding')} {plural(held, 'holds', 'hold')})")
     if as_json:
         click.echo(json.dumps([
             {"exercise": r.exercise.id, "ok": r.ok, "findings": [f.__dict__ for f in r.findings]} for r in reports
         ], indent=2))
     bad = [r.exercise.id for r in reports if not r.ok]
     if not as_json:
-        click.echo(click.style(f"verify failed for {', '.join(bad)}", fg="red") if bad else click.style(f"all {len(reports)} exercises verified", fg="green"))
+        if bad:
+            click.echo(click.style(FAILED.format(ids=", ".join(bad)), fg="red"))
+        else:
+            done = ALL_VERIFIED if len(reports) > 1 else (ONE_VERIFIED if reports else NOTHING_TO_VERIFY)
+            click.echo(click.style(done.format(n=len(reports)), fg="green"))
     ctx.exit(1 if bad else 0)

@@ -12,8 +12,9 @@ from grader.course.model import (
     Course,
     Exercise,
     Limits,
+    NoSuchExercise,
     find_course_root,
     load_course,
 )
 
-__all__ = ["COURSE_FILE", "DIFFICULTIES", "EXERCISE_FILE", "Course", "Exercise", "Limits", "find_course_root", "load_course"]
+__all__ = ["COURSE_FILE", "DIFFICULTIES", "EXERCISE_FILE", "Course", "Exercise", "Limits", "NoSuchExercise", "find_course_root", "load_course"]

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import difflib
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,22 @@ DIFFICULTIES = ("easy", "medium", "hard")
 REQUIREMENTS = ("numpy", "torch", "triton", "gpu")
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 _FOLDER_RE = re.compile(r"^ex(\d{2,3})_([a-z0-9_]+)$")
+
+# The keys each mapping may hold: an unknown key is reported before anything else (a typo such
+# as `titel:` must be named at its line, not surface as "missing required field 'title'").
+COURSE_KEYS = ("title", "exercises", "solutions", "secret", "allow_weak_isolation", "defaults")
+DEFAULTS_KEYS = ("visibility", "minutes", "limits")
+EXERCISE_KEYS = (
+    "id", "title", "difficulty", "topics", "files", "entry_points", "points", "hints", "requires", "limits",
+    "forbidden", "aliases", "minutes", "visibility", "hidden_points", "kernel_rules",
+)
+FILES_KEYS = ("learner", "checks", "data")
+
+UNKNOWN_FIELD = "unknown field '{key}'"
+DID_YOU_MEAN = "did you mean '{match}'? "
+KNOWN_FIELDS = "known fields here: {known}"
+NO_SUCH_EXERCISE = "no exercise called '{name}' in this course. Exercises: {known}"
+NO_EXERCISES_YET = "no exercise called '{name}': this course has no exercises yet (grade new adds one)"
 
 
 @dataclass(frozen=True)
@@ -77,6 +95,8 @@ NEVER_ALLOWED_BUILTINS = frozenset(
     "getattr setattr delattr hasattr eval exec compile __import__ globals locals vars open input breakpoint "
     "memoryview type object super id dir help classmethod staticmethod property exit quit".split()
 )
+LIMITS_KEYS = tuple(f.name for f in dataclasses.fields(Limits))
+KERNEL_RULES_KEYS = tuple(f.name for f in dataclasses.fields(KernelRules))
 _DOTTED_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -184,7 +204,17 @@ class Course:
         if partial:
             options = ", ".join(ex.id for ex in partial)
             raise UsageError(f"'{name}' could mean {options}; say which with its id.")
-        raise UsageError(f"no exercise called '{name}' in this course. Exercises: {known}")
+        if not self.exercises:
+            raise NoSuchExercise(name, NO_EXERCISES_YET.format(name=name))
+        raise NoSuchExercise(name, NO_SUCH_EXERCISE.format(name=name, known=known))
+
+
+class NoSuchExercise(UsageError):
+    """No exercise of the course answers to ``name`` (the command line may add that no command does either)."""
+
+    def __init__(self, name: str, message: str) -> None:
+        self.name = name
+        super().__init__(message)
 
 
 # --- validation -------------------------------------------------------------------
@@ -195,12 +225,16 @@ _TYPE_WORDS = {str: "text", int: "a whole number", float: "a number", bool: "tru
 class _Reader:
     """Reads typed fields out of one YAML mapping, collecting line numbers for errors."""
 
-    def __init__(self, path: Path, data: Any, marks: Marks, prefix: str = "") -> None:
+    def __init__(self, path: Path, data: Any, marks: Marks, prefix: str = "", known: tuple[str, ...] = ()) -> None:
         self.path, self.marks, self.prefix = path, marks, prefix
         if not isinstance(data, dict):
             raise CourseError(path, "expected a mapping of fields", line=marks.get(prefix, 1), field=prefix or None)
         self.data: dict[str, Any] = data
         self.used: set[str] = set()
+        self.known = known
+        for key in data:
+            if known and key not in known:
+                raise self.unknown(key, known)
 
     def _name(self, key: str) -> str:
         return f"{self.prefix}.{key}" if self.prefix else key
@@ -252,15 +286,21 @@ class _Reader:
             raise self.error(key, f"'{value}' is not one of {', '.join(choices)}")
         return value
 
-    def sub(self, key: str) -> _Reader:
+    def sub(self, key: str, known: tuple[str, ...] = ()) -> _Reader:
         self.used.add(key)
-        return _Reader(self.path, self.data.get(key, {}), self.marks, self._name(key))
+        return _Reader(self.path, self.data.get(key, {}), self.marks, self._name(key), known)
+
+    def unknown(self, key: str, known: Iterable[str]) -> CourseError:
+        """The error for an unknown ``key``, at its line, with the closest known one when there is one."""
+        known = sorted(known)
+        close = difflib.get_close_matches(str(key), known, n=1)
+        hint = (DID_YOU_MEAN.format(match=close[0]) if close else "") + KNOWN_FIELDS.format(known=", ".join(known))
+        return self.error(key, UNKNOWN_FIELD.format(key=key), hint=hint)
 
     def finish(self) -> None:
         for key in self.data:
             if key not in self.used:
-                known = ", ".join(sorted(self.used))
-                raise self.error(key, f"unknown field '{key}'", hint=f"known fields here: {known}")
+                raise self.unknown(key, self.known or self.used)
 
 
 def _limits(reader: _Reader, base: Limits) -> Limits:
@@ -319,17 +359,17 @@ def _relative_file(reader: _Reader, key: str, value: str) -> str:
 def load_exercise(directory: Path, solutions_root: Path, defaults: dict[str, Any], base_limits: Limits) -> Exercise:
     path = directory / EXERCISE_FILE
     data, marks = load_yaml(path)
-    r = _Reader(path, data, marks)
+    r = _Reader(path, data, marks, known=EXERCISE_KEYS)
     match = _FOLDER_RE.match(directory.name)
     if not match:
-        raise CourseError(path, f"folder '{directory.name}' must be named exNN_slug (for example ex01_cosine_similarity)")
+        raise CourseError(path, f"folder '{directory.name}' must be named exNN_slug (for example ex01_first_steps)")
     ex_id = r.get("id", str)
     if ex_id != f"ex{match.group(1)}":
         raise r.error("id", f"'{ex_id}' does not match the folder '{directory.name}'", hint=f"use id: ex{match.group(1)}")
     title = r.get("title", str)
     difficulty = r.choice("difficulty", DIFFICULTIES)
     topics = r.strings("topics")
-    fr = r.sub("files")
+    fr = r.sub("files", FILES_KEYS)
     learner = tuple(_relative_file(fr, "learner", f) for f in fr.strings("learner"))
     checks = tuple(_relative_file(fr, "checks", f) for f in fr.strings("checks"))
     data_files = tuple(_relative_file(fr, "data", f) for f in fr.strings("data", ()))
@@ -350,7 +390,7 @@ def load_exercise(directory: Path, solutions_root: Path, defaults: dict[str, Any
     hints = r.strings("hints")
     requires = r.strings("requires", ("numpy",), choices=REQUIREMENTS)
     limits_base = base_limits
-    limits = _limits(r.sub("limits"), limits_base) if "limits" in data else limits_base
+    limits = _limits(r.sub("limits", LIMITS_KEYS), limits_base) if "limits" in data else limits_base
     r.used.add("limits")
     forbidden = r.strings("forbidden", ())
     aliases = r.strings("aliases", ())
@@ -359,7 +399,7 @@ def load_exercise(directory: Path, solutions_root: Path, defaults: dict[str, Any
     hidden_points = r.get("hidden_points", int, 0)
     if not 0 <= hidden_points <= points:
         raise r.error("hidden_points", f"must be between 0 and points ({points}), got {hidden_points}")
-    kernel_rules = _kernel_rules(r.sub("kernel_rules"), requires) if "kernel_rules" in data else None
+    kernel_rules = _kernel_rules(r.sub("kernel_rules", KERNEL_RULES_KEYS), requires) if "kernel_rules" in data else None
     r.used.add("kernel_rules")
     r.finish()
     return Exercise(
@@ -389,17 +429,19 @@ def load_course(root: Path) -> Course:
     root = root.resolve()
     path = root / COURSE_FILE
     data, marks = load_yaml(path)
-    r = _Reader(path, data, marks)
+    r = _Reader(path, data, marks, known=COURSE_KEYS)
     title = r.get("title", str)
+    if "exercises" in data and data["exercises"] is None:
+        data["exercises"] = []  # `exercises:` with nothing under it: a course with no exercise yet
     names = r.strings("exercises")
     solutions = r.get("solutions", str, "solutions")
     secret = r.get("secret", str, None)
     allow_weak_isolation = r.get("allow_weak_isolation", bool, False)
-    dr = r.sub("defaults")
+    dr = r.sub("defaults", DEFAULTS_KEYS)
     defaults: dict[str, Any] = {}
     limits = Limits()
     if "limits" in dr.data:
-        limits = _limits(dr.sub("limits"), limits)
+        limits = _limits(dr.sub("limits", LIMITS_KEYS), limits)
     dr.used.add("limits")
     if "visibility" in dr.data:
         defaults["visibility"] = dr.choice("visibility", VISIBILITIES)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from grader.checking.results import ExerciseResult
+from grader.course.wording import count, plural
 from grader.sandbox.messages import ISOLATION_WEAK
 from grader.sandbox.wire import LAYER_HOLDS
 
@@ -18,8 +19,13 @@ STUCK = "Stuck? grade hint {exercise} shows the next hint."
 ALL_DONE = "Full marks. Next: grade list shows what is left."
 # Every check here passed, but points remain that only the instructor's hidden checks grade.
 HIDDEN_LEFT = (
-    "Every check you can run passes ({score}/{total}). The other {rest} points are graded by your "
+    "Every check you can run passes ({score}/{total}). The other {rest} {are} graded by your "
     "instructor's hidden checks when you hand in, so your final grade may be lower than {total}."
+)
+# No check runs here at all (published with --allow-no-public): nothing has passed.
+HIDDEN_ONLY = (
+    "No check of this exercise runs in your copy of the course: all {rest} {are} graded by your "
+    "instructor's hidden checks when you hand in."
 )
 
 
@@ -62,7 +68,10 @@ def score_card(result: ExerciseResult, *, show_passed: bool = True) -> str:
         lines.append(click.style(ALL_DONE, fg="green"))
     elif all(c.passed for c in result.checks):
         rest = result.max_score - result.score
-        lines.append(click.style(HIDDEN_LEFT.format(score=_points(result.score), total=_points(result.max_score), rest=_points(rest)), fg="yellow"))
+        said = HIDDEN_LEFT if result.checks else HIDDEN_ONLY
+        lines.append(click.style(said.format(
+            score=_points(result.score), total=_points(result.max_score), rest=count(rest, "point"), are=plural(rest, "is"),
+        ), fg="yellow"))
     else:
         lines.append(REPLAY.format(seed=result.seed, exercise=result.exercise))
         lines.append(STUCK.format(exercise=result.exercise))

@@ -19,6 +19,7 @@ from grader.checking.misconceptions import Misconception, load_misconceptions, l
 from grader.checking.proxy import Backend, Submission, WorkerBackend, parameter_names
 from grader.checking.results import CheckResult, ExerciseResult
 from grader.course import Exercise
+from grader.course.wording import count, plural
 from grader.errors import CourseError, UsageError
 from grader.sandbox import forbidden as forbidden_scan
 from grader.sandbox import kernel_scan, worker_for
@@ -26,7 +27,7 @@ from grader.sandbox.kernel_scan import Refusal
 
 COLLECTION_FAILED = "the checks for this exercise could not be loaded; tell your instructor:\n{error}"
 HIDDEN_POINTS_NOTE = (
-    "{hidden:g} of the {total:g} points are graded by your instructor's hidden checks, which are not in "
+    "{hidden:g} of the {total} {are} graded by your instructor's hidden checks, which are not in "
     "this copy of the course: this run can earn at most {public:g}."
 )
 
@@ -124,7 +125,10 @@ def grade(
     result.seconds = time.perf_counter() - started
     if exercise.hidden_points:
         result.notes.append(
-            HIDDEN_POINTS_NOTE.format(hidden=exercise.hidden_points, total=exercise.points, public=exercise.points - exercise.hidden_points)
+            HIDDEN_POINTS_NOTE.format(
+                hidden=exercise.hidden_points, total=count(exercise.points, "point"), are=plural(exercise.hidden_points, "is"),
+                public=exercise.points - exercise.hidden_points,
+            )
         )
     if forbidden:
         for fn, names in sorted(forbidden.items()):

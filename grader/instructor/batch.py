@@ -1,11 +1,17 @@
 """``grade batch``: grade a class's submissions into the gradebook, in parallel, resumably.
 
 ``SUBMISSIONS`` holds one entry per learner: a folder, an archive (``.zip``, ``.tar.gz``,
-``.tgz``, ``.tar``), or a lone ``.py`` / ``.ipynb`` file. In each, the learner's files are
-found by name (``cosine.py``, preferring a path that names the exercise), or a notebook named
-after the exercise whose code cells are extracted; a learner may hand in any subset of the
-exercises. Each (learner, exercise) is staged into its own folder next to the gradebook and
-graded by :func:`grader.grading.runner.grade` in a pool of processes; the parent alone writes the
+``.tgz``, ``.tar``), or a lone ``.py`` / ``.ipynb`` file. Each learner's files are matched to
+the course's exercises by :mod:`grader.instructor.matching` (a path naming the exercise, or
+code defining its entry points; a notebook's code cells through
+:mod:`grader.instructor.notebooks`); the rest is listed as unmatched, with the reason, in the
+summary and the gradebook. A learner may hand in any subset of the exercises, and ``-e`` only
+chooses which matched files are graded. With ``nbgrader=COURSE`` the submissions are an
+nbgrader course's ``submitted/`` tree and the scores also go into nbgrader's gradebook
+(:mod:`grader.instructor.nbgrader_gradebook`).
+
+Each (learner, exercise) is staged into its own folder next to the gradebook and graded by
+:func:`grader.grading.runner.grade` in a pool of processes; the parent alone writes the
 gradebook, one transaction per result, so an interrupted batch resumes where it stopped.
 
 Seeds come from the course secret: ``HMAC-SHA256(secret, learner / exercise / attempt)``.
@@ -27,19 +33,21 @@ import signal
 import tarfile
 import traceback
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.course import Course, Exercise
 from grader.errors import GradeError, IsolationMissing, UsageError
 from grader.instructor.gradebook import Gradebook, Row
+from grader.instructor.matching import SKIPPED_PARTS, Located, map_files, read_source
+from grader.instructor.nbgrader_gradebook import Written
+from grader.instructor.notebooks import NotebookSupportMissing
 from grader.sandbox import check_isolation
 
 SECRET_ENV = "GRADE_SECRET"
 PUBLIC_KEY = "grade: no course secret"  # for seeds that need not be secret (nbgrader defaults)
 ARCHIVES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar", ".zip")
-SKIPPED_PARTS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git"}
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 MAX_UNPACKED_FILES = 5000
 REASON_CHARS = 600
@@ -54,6 +62,13 @@ NO_SUBMISSIONS = "{path} holds no submissions: expected one folder, archive, .py
 UNSAFE_ARCHIVE = "{archive}: {problem}; the archive was not unpacked"
 GRADER_ERROR = "the grader failed on this submission ({error}); it was not graded. Replay it with: {replay}"
 COLLECTION = "<collection>"
+NBGRADER_DB = "grade.sqlite"  # with --nbgrader and no --db/--out/--json: our gradebook, in the nbgrader course
+NO_SOURCE = "say what to grade: a folder of submissions (SUBMISSIONS), or an nbgrader course (--nbgrader COURSE)"
+BOTH_SOURCES = "--nbgrader grades the course's {submitted}: give no SUBMISSIONS folder with it"
+NO_ASSIGNMENT = (
+    "nothing in {submitted} is an exercise of this course: its assignments are {found}; the exercises' "
+    "nbgrader assignments are named after their folders ({known})"
+)
 POOL_DIED = (
     "the process grading this submission was killed while it ran (twice, the second time alone): "
     "the code probably signals or kills other processes. Scored 0; review it by hand."
@@ -165,52 +180,16 @@ def unpack(archive: Path, dest: Path) -> None:
         raise UsageError(f"{archive.name} is not a readable archive ({exc})") from None
 
 
-def _files_under(root: Path) -> list[Path]:
-    out = []
-    for p in root.rglob("*"):
-        rel = p.relative_to(root).parts
-        if any(part in SKIPPED_PARTS or part.startswith(".") for part in rel):
-            continue
-        if p.is_file() and not p.is_symlink():
-            out.append(p)
-    return sorted(out)
+def locate(ex: Exercise, root: Path, *, sole_exercise: bool = False, exercises: Sequence[Exercise] = ()) -> Located | None:
+    """The learner's files for ``ex`` under ``root`` (a folder or a single file), or None.
 
-
-@dataclass(frozen=True)
-class Located:
-    main: Path  # the learner's main module, or a notebook holding it
-    others: dict[str, Path]  # further learner files, by the name in exercise.yaml
-
-
-def locate(ex: Exercise, root: Path, *, sole_exercise: bool) -> Located | None:
-    """The learner's files for ``ex`` under ``root`` (a folder or a single file), or None."""
-    files = [root] if root.is_file() else _files_under(root)
-    base = root if root.is_dir() else root.parent
-    keys = {ex.id, ex.folder, ex.slug, ex.module_name}
-
-    def rank(p: Path) -> tuple[int, int, str]:
-        rel = p.relative_to(base).as_posix().lower()
-        return (0 if any(k.lower() in rel for k in keys) else 1, len(p.relative_to(base).parts), rel)
-
-    main_name = Path(ex.files.learner[0]).name
-    candidates = [p for p in files if p.name == main_name]
-    if not candidates:
-        candidates = [p for p in files if p.suffix == ".ipynb" and any(k.lower() in p.stem.lower() for k in keys)]
-    if not candidates and sole_exercise:
-        # One exercise in the batch: a learner's only .py (or only notebook) is the answer.
-        py = [p for p in files if p.suffix == ".py" and not p.name.startswith(("test_", "setup"))]
-        nb = [p for p in files if p.suffix == ".ipynb"]
-        candidates = py if len(py) == 1 else (nb if len(nb) == 1 else [])
-    if not candidates:
-        return None
-    main = min(candidates, key=rank)
-    others = {}
-    for name in ex.files.learner[1:]:
-        near = main.parent / Path(name).name
-        found = near if near.is_file() else next((p for p in files if p.name == Path(name).name), None)
-        if found is not None:
-            others[name] = found
-    return Located(main, others)
+    Files are matched against ``exercises`` (the whole course; just ``ex`` when not given) by
+    :func:`grader.instructor.matching.map_files`. ``sole_exercise`` is kept for callers that
+    grade one exercise: it no longer widens the match, since a file is ``ex`` only when its
+    path names ``ex`` or its code defines ``ex``'s entry points.
+    """
+    del sole_exercise
+    return map_files(root, list(exercises) or [ex]).located.get(ex.id)
 
 
 # --- tasks ----------------------------------------------------------------------------------
@@ -231,16 +210,11 @@ class Task:
 
 def stage(ex: Exercise, located: Located, dest: Path) -> str:
     """Copy (or extract) the learner's files into ``dest`` under their exercise.yaml names."""
-    from grader.instructor.notebooks import code_from_notebook
-
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
     main_name = ex.files.learner[0]
-    if located.main.suffix == ".ipynb":
-        code = code_from_notebook(located.main)
-    else:
-        code = located.main.read_text(encoding="utf-8", errors="replace")
+    code = read_source(located.main)
     (dest / main_name).parent.mkdir(parents=True, exist_ok=True)
     (dest / main_name).write_text(code, encoding="utf-8")
     for name in ex.files.learner[1:]:
@@ -316,10 +290,16 @@ class Summary:
     skipped: int = 0  # already in the gradebook
     graded: int = 0
     errors: int = 0
-    not_submitted: list[tuple[str, str]] = field(default_factory=list)
+    not_submitted: list[tuple[str, str]] = field(default_factory=list)  # (learner, exercise) with no file matched
+    unmatched: list[tuple[str, str, str]] = field(default_factory=list)  # learner, file, why it was not graded
     interrupted: bool = False
     flagged: list[tuple[str, str, str, float]] = field(default_factory=list)  # exercise, a, b, ratio
     waiting: list[tuple[str, str, str]] = field(default_factory=list)  # learner, exercise, why: not graded yet
+
+    @property
+    def handed_in(self) -> int:
+        """(learner, exercise) pairs with a file matched to them, graded or not."""
+        return self.tasks
 
     @property
     def left(self) -> int:
@@ -334,6 +314,7 @@ class ClassGraded:
     summary: Summary
     db: Path
     written: list[Path]
+    nbgrader: Written | None = None  # with --nbgrader: what went into nbgrader's gradebook
 
 
 def default_db(out: Path | None, json_out: Path | None) -> Path:
@@ -351,9 +332,13 @@ def plan_tasks(
     work: Path,
     done: set[tuple[str, str, int]],
     summary: Summary,
+    scope: Callable[[str], bool] | None = None,
 ) -> list[Task]:
+    """A task per (learner, exercise asked for) whose file :func:`map_files` matched; the rest
+    goes into ``summary`` (not handed in, unmatched with the reason). Files outside ``scope``
+    (given the file as shown, ``learner/path``) are not this batch's at all."""
     tasks = []
-    sole = len(exercises) == 1
+    universe = list(course.exercises)  # every file is matched against the whole course, whatever -e says
     for learner in learners:
         root = learner.path
         if root.is_file() and _archive_stem(root.name) is not None:
@@ -362,17 +347,29 @@ def plan_tasks(
                 unpack(root, unpacked)  # every run: the archive may have been replaced
             except UsageError as exc:
                 shutil.rmtree(unpacked, ignore_errors=True)
-                for ex in exercises:
+                if len(universe) == 1 and universe[0] in exercises:
+                    # A one-exercise course: the archive can only be that one; its row says why it failed.
+                    ex = universe[0]
                     summary.tasks += 1
                     if (learner.id, ex.id, attempt) in done:
                         summary.skipped += 1
                     else:
                         tasks.append(Task(learner.id, ex, attempt, derive_seed(secret, learner.id, ex.id, attempt), work / learner.id / ex.folder, root.name, "", str(exc)))
+                else:
+                    summary.unmatched.append((learner.id, root.name, str(exc)))
                 continue
             root = unpacked
+
+        def shown(path: Path, root: Path = root, learner: Learner = learner) -> str:
+            return f"{learner.path.name}/{path.relative_to(root).as_posix()}" if root.is_dir() else learner.path.name
+
+        mapping = map_files(root, universe)
+        summary.unmatched.extend((learner.id, shown(path), why) for path, why in mapping.unmatched if scope is None or scope(shown(path)))
         for ex in exercises:
             key = (learner.id, ex.id, attempt)
-            located = locate(ex, root, sole_exercise=sole)
+            located = mapping.located.get(ex.id)
+            if located is not None and scope is not None and not scope(shown(located.main)):
+                located = None
             if located is None:
                 summary.not_submitted.append((learner.id, ex.id))
                 continue
@@ -382,10 +379,12 @@ def plan_tasks(
                 continue
             seed = derive_seed(secret, learner.id, ex.id, attempt)
             dest = work / learner.id / ex.folder
-            origin = f"{learner.path.name}/{located.main.relative_to(root).as_posix()}" if root.is_dir() else learner.path.name
+            origin = shown(located.main)
             try:
                 code = stage(ex, located, dest)
                 tasks.append(Task(learner.id, ex, attempt, seed, dest, origin, code))
+            except NotebookSupportMissing:
+                raise  # the machine's problem, not the learner's: never a row
             except (GradeError, OSError) as exc:
                 tasks.append(Task(learner.id, ex, attempt, seed, dest, origin, "", str(exc)))
     return tasks
@@ -403,7 +402,7 @@ def executor_for(kind: str, *, scheduler: str | None, config: Path | None, jobs:
 
 def grade_class(
     course: Course,
-    submissions: Path,
+    submissions: Path | None,
     *,
     db: Path | None = None,
     out: Path | None = None,
@@ -416,13 +415,38 @@ def grade_class(
     on_planned: Callable[[int], None] | None = None,
     on_row: Callable[[Row], None] | None = None,
     allow_weak_isolation: bool = False,
+    nbgrader: Path | None = None,
 ) -> ClassGraded:
     """:func:`run_batch` into ``db`` (default: beside the exports), then the CSV and JSON exports
-    asked for, unless the run was interrupted."""
+    asked for, unless the run was interrupted.
+
+    With ``nbgrader`` (an nbgrader course folder) the submissions are its ``submitted/`` tree,
+    the exercises those handed in there (or ``exercises``), the gradebook ``COURSE/grade.sqlite``
+    by default, and every row of the attempt is then written into nbgrader's own gradebook
+    (:mod:`grader.instructor.nbgrader_gradebook`)."""
+    scope = maps = nb_course = None
+    if nbgrader is not None:
+        from grader.instructor import nbgrader_gradebook as nbg
+
+        nb_course = nbg.open_course(nbgrader)
+        if submissions is not None and submissions.resolve() != nb_course.submitted:
+            raise UsageError(BOTH_SOURCES.format(submitted=nb_course.submitted))
+        submissions = nb_course.submitted
+        if exercises is None:
+            handed = nb_course.assignments()
+            exercises = [ex for ex in course.exercises if ex.folder in handed]
+            if not exercises:
+                raise UsageError(NO_ASSIGNMENT.format(submitted=submissions, found=", ".join(sorted(handed)) or "none",
+                                                      known=", ".join(ex.folder for ex in course.exercises)))
+        maps = nbg.assignment_maps(nb_course, course, exercises)  # before grading: a stale cell stops it here
+        scope = nbg.in_scope(exercises)
+        db = db or (default_db(out, json_out) if out or json_out else nb_course.root / NBGRADER_DB)
+    elif submissions is None:
+        raise UsageError(NO_SOURCE)
     db = db or default_db(out, json_out)
     summary = run_batch(course, submissions, db, exercises=exercises, jobs=jobs, attempt=attempt, threshold=threshold,
                         on_planned=on_planned, on_row=on_row, executor=executor,
-                        require_isolation=not (allow_weak_isolation or course.allow_weak_isolation))
+                        require_isolation=not (allow_weak_isolation or course.allow_weak_isolation), scope=scope)
     written: list[Path] = []
     if summary.interrupted:
         return ClassGraded(summary, db, written)
@@ -433,6 +457,10 @@ def grade_class(
         if json_out:
             book.export_json(json_out, course=course.title)
             written.append(json_out)
+        if nb_course is not None and maps is not None:
+            ids = {ex.id for ex in exercises or ()}
+            rows = [r for r in book.rows(attempt=attempt) if r.exercise in ids]
+            return ClassGraded(summary, db, written, nbg.write_scores(nb_course, maps, rows))
     return ClassGraded(summary, db, written)
 
 
@@ -449,12 +477,15 @@ def run_batch(
     on_row: Callable[[Row], None] | None = None,
     executor: Executor | None = None,
     require_isolation: bool = True,
+    scope: Callable[[str], bool] | None = None,
 ) -> Summary:
     """Grade everything in ``submissions`` that the gradebook lacks; returns what happened.
 
     With ``require_isolation`` (the default) a machine that cannot apply every isolation
     layer grades nothing: IsolationMissing says which layer, why and how to get it."""
-    from grader.instructor.similarity import DEFAULT_THRESHOLD, similar_pairs
+    from grader.instructor.similarity import DEFAULT_THRESHOLD, require_copydetect, similar_pairs
+
+    require_copydetect()  # before anything is graded: the similarity report needs it (the error says how to install it)
 
     secret = course_secret(course)
     assert secret is not None
@@ -469,7 +500,9 @@ def run_batch(
     with Gradebook(db_path) as book:
         book.bind_secret(secret_fingerprint(secret))
         book.set_meta("course", course.title)
-        tasks = plan_tasks(course, learners, exercises, attempt=attempt, secret=secret, work=work, done=book.done(), summary=summary)
+        tasks = plan_tasks(course, learners, exercises, attempt=attempt, secret=secret, work=work, done=book.done(), summary=summary,
+                           scope=scope)
+        book.set_unmatched(attempt, summary.unmatched)
         tasks = [dataclasses.replace(t, require_isolation=require_isolation) for t in tasks]
         if on_planned:
             on_planned(len(tasks))
@@ -494,7 +527,10 @@ def run_batch(
             for ex in exercises:
                 rows = [r for r in book.rows(exercise=ex.id, attempt=attempt) if r.code]
                 ref = ex.reference_path.read_text(encoding="utf-8") if ex.reference_path.is_file() else None
-                pairs = similar_pairs({r.learner: r.code for r in rows}, threshold=threshold or DEFAULT_THRESHOLD, reference=ref)
+                stub = ex.learner_paths[0] if ex.learner_paths else None  # what every learner was given
+                given = stub.read_text(encoding="utf-8") if stub is not None and stub.is_file() else None
+                pairs = similar_pairs({r.learner: r.code for r in rows}, threshold=threshold or DEFAULT_THRESHOLD, reference=ref,
+                                      boilerplate=given)
                 book.set_similarity(ex.id, attempt, pairs)
                 summary.flagged.extend((ex.id, a, b, ratio) for a, b, ratio in pairs)
     return summary

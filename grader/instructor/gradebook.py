@@ -1,5 +1,9 @@
 """The gradebook: one SQLite file, one row per learner, exercise and attempt.
 
+Beside the rows it keeps the files that were handed in but matched no exercise, with the
+reason (replaced whole by each run, since they are found again every time), and exports them
+too: the JSON's ``unmatched`` list, and CSV rows whose outcome is ``unmatched``.
+
 SQLite because it is embedded (nothing to run) and transactional: each graded submission
 is committed on its own, so a crash or Ctrl-C loses at most the submissions in flight and
 a rerun grades only what is missing. CSV and JSON are exports of it, written to a temporary
@@ -43,6 +47,13 @@ CREATE TABLE IF NOT EXISTS grades (
     graded_at TEXT NOT NULL,
     PRIMARY KEY (learner, exercise, attempt)
 );
+CREATE TABLE IF NOT EXISTS unmatched (
+    attempt INTEGER NOT NULL,
+    learner TEXT NOT NULL,
+    file TEXT NOT NULL,             -- as handed in, from the submissions folder
+    reason TEXT NOT NULL,           -- why no exercise was graded from it
+    PRIMARY KEY (attempt, learner, file)
+);
 CREATE TABLE IF NOT EXISTS similarity (
     exercise TEXT NOT NULL,
     attempt INTEGER NOT NULL,
@@ -60,6 +71,7 @@ WRONG_SECRET = (
     "{db} was graded with a different course secret, so its seeds would not match this run's. "
     "Use the secret it was made with (course.yaml's secret: or GRADE_SECRET), or a new --db."
 )
+UNMATCHED = "unmatched"  # the CSV outcome of a file no exercise was graded from
 NOT_A_GRADEBOOK = "{path} is not a gradebook written by grade batch ({error})"
 
 
@@ -165,6 +177,19 @@ class Gradebook:
                 [(exercise, attempt, a, b, ratio) for a, b, ratio in pairs],
             )
 
+    def set_unmatched(self, attempt: int, items: Iterable[tuple[str, str, str]]) -> None:
+        """The files of this attempt that matched no exercise: (learner, file, reason), replacing the last run's."""
+        with self.db:
+            self.db.execute("DELETE FROM unmatched WHERE attempt = ?", (attempt,))
+            self.db.executemany(
+                "INSERT OR REPLACE INTO unmatched (attempt, learner, file, reason) VALUES (?, ?, ?, ?)",
+                [(attempt, learner, file, reason) for learner, file, reason in items],
+            )
+
+    def unmatched(self) -> list[dict[str, Any]]:
+        cursor = self.db.execute("SELECT learner, attempt, file, reason FROM unmatched ORDER BY learner, attempt, file")
+        return [dict(zip(("learner", "attempt", "file", "reason"), r)) for r in cursor]
+
     def similarity(self) -> list[dict[str, Any]]:
         cursor = self.db.execute("SELECT exercise, attempt, learner_a, learner_b, ratio FROM similarity ORDER BY ratio DESC, exercise, learner_a")
         return [dict(zip(("exercise", "attempt", "a", "b", "ratio"), r)) for r in cursor]
@@ -191,6 +216,7 @@ class Gradebook:
             "course": course or (self.meta("course") or ""),
             "exported": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "rows": rows,
+            "unmatched": self.unmatched(),
             "similarity": self.similarity(),
         }
         atomic_write(path, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
@@ -217,6 +243,8 @@ class Gradebook:
                 "similar_to": "; ".join(sorted(similar.get((r.learner, r.exercise, r.attempt), []))),
                 "replay": r.replay,
             })
+        for u in self.unmatched():  # handed in, not graded: the learner's file and why
+            writer.writerow({"learner": u["learner"], "attempt": u["attempt"], "outcome": UNMATCHED, "reason": f"{u['file']}: {u['reason']}"})
         atomic_write(path, buffer.getvalue())
 
 

@@ -3,14 +3,17 @@
 Per exercise: the distribution of scores, the failure rate of each check, the misconceptions
 matched most often; then the slowest submissions, the ones that could not be graded, and the
 pairs flagged as near-identical. Plots are drawn with matplotlib (Agg, no display needed) and
-embedded as base64 PNG data URIs, so the page is one file that opens anywhere, offline.
+embedded as base64 PNG data URIs, so the page is one file that opens anywhere, offline. The
+numbers are computed here; ``templates/report.html`` (jinja2, autoescaped) lays them out.
+
+The page holds learners' grades, so by default it never lands where git would track it: beside
+the gradebook when that is outside any course, else in the course's self-ignoring ``reports/``.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as _dt
-import html
 import io
 import statistics
 from collections import Counter
@@ -18,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.course import find_course_root
+from grader.course.wording import count, plural
 from grader.errors import UsageError
 from grader.instructor.gradebook import atomic_write, load_rows
 
@@ -25,7 +30,14 @@ NO_MATPLOTLIB = (
     "grade report draws its plots with matplotlib, which is not installed: "
     "pip install 'grade[instructor]' (or pip install matplotlib)"
 )
+NO_JINJA = (
+    "grade report lays its page out with jinja2, which is not installed: "
+    "pip install 'grade[instructor]' (or pip install jinja2)"
+)
 NO_ROWS = "{path} has no graded rows yet: run grade batch first"
+REPORTS_DIR = "reports"  # inside a course: ignored by git through its own .gitignore
+REPORT_NAME = "{stem}.report.html"  # outside any course: beside the gradebook
+SELF_IGNORE = "# grade report's pages hold learners' grades: git ignores this whole folder.\n*\n"
 SLOWEST = 10
 COLOURS = {"bar": "#3b6ea8", "fail": "#c0392b", "misc": "#8e44ad", "ok": "#27ae60"}
 
@@ -81,7 +93,7 @@ def _plots(st: ExerciseStats) -> dict[str, str]:
     ax.hist(st.scores, bins=bins, color=COLOURS["bar"], edgecolor="white")
     ax.set_xlabel(f"score (out of {top:g})")
     ax.set_ylabel("learners")
-    ax.set_title(f"{st.id}: scores of {len(st.rows)} submissions")
+    ax.set_title(f"{st.id}: scores of {count(len(st.rows), 'submission')}")
     out["scores"] = _png(fig)
     if st.checks:
         names = sorted(st.checks, key=lambda n: st.checks[n][0] / max(st.checks[n][1], 1))
@@ -103,102 +115,112 @@ def _plots(st: ExerciseStats) -> dict[str, str]:
     return out
 
 
-STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1000px; color: #222; padding: 0 1rem; }
-h1 { margin-bottom: 0.2rem; } .muted { color: #666; }
-table { border-collapse: collapse; margin: 0.6rem 0 1.4rem; font-size: 0.9rem; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
-th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-img { max-width: 100%; display: block; margin: 0.6rem 0; }
-section { border-top: 2px solid #3b6ea8; margin-top: 2rem; padding-top: 0.5rem; }
-.cards { display: flex; gap: 1rem; flex-wrap: wrap; } .card { background: #f4f7fb; padding: 0.6rem 1rem; border-radius: 6px; }
-.card b { display: block; font-size: 1.4rem; }
-"""
-
-# Marks the page once its images have decoded (a check a browser can do and a person can read).
-SCRIPT = """
-window.addEventListener('load', function () {
-  var imgs = Array.prototype.slice.call(document.images);
-  var ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;
-  document.body.setAttribute('data-images', ok + '/' + imgs.length);
-  if (ok < imgs.length) { document.getElementById('broken').textContent = (imgs.length - ok) + ' plot(s) failed to load.'; }
-});
-"""
+TEMPLATE = "report.html"  # grader/instructor/templates/, autoescaped
 
 
-def _table(head: list[str], rows: list[list[Any]], numeric: set[int] = frozenset()) -> str:  # type: ignore[assignment]
-    out = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
-    for r in rows:
-        cells = "".join(
-            f"<td class='num'>{html.escape(str(v))}</td>" if i in numeric else f"<td>{html.escape(str(v))}</td>" for i, v in enumerate(r)
-        )
-        out.append(f"<tr>{cells}</tr>")
-    out.append("</table>")
-    return "\n".join(out)
+def _environment() -> Any:
+    try:
+        import jinja2  # only here: `grade ex01` never pays for it
+    except ImportError:
+        raise UsageError(NO_JINJA) from None
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("grader.instructor", "templates"),
+        autoescape=True,  # learners' names, reasons and check names are text, never markup
+        keep_trailing_newline=False,
+    )
 
 
-def render(document: dict[str, Any], rows: list[dict[str, Any]], *, source: str = "") -> str:
+def page_data(document: dict[str, Any], rows: list[dict[str, Any]], *, source: str = "") -> dict[str, Any]:
+    """What the page shows, computed and formatted here; the template only lays it out."""
     stats = _stats(rows)
     learners = sorted({r["learner"] for r in rows})
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{html.escape(document.get('course') or 'grade')} · class report</title>",
-        f"<style>{STYLE}</style><script>{SCRIPT}</script></head><body>",
-        f"<h1>{html.escape(document.get('course') or 'Class report')}</h1>",
-        f"<p class='muted'>{len(learners)} learners · {len(rows)} graded submissions · from {html.escape(source)} · "
-        f"{_dt.datetime.now().strftime('%Y-%m-%d %H:%M')}</p><p id='broken'></p>",
-        "<div class='cards'>",
-    ]
+    cards = []
     for st in stats:
         scores = st.scores
         full = sum(1 for r in st.rows if r.get("outcome") == "full")
-        parts.append(
-            f"<div class='card'>{html.escape(st.id)}<b>{statistics.mean(scores):.1f} / {st.max_score:g}</b>"
-            f"mean · median {statistics.median(scores):g} · {100 * full / len(scores):.0f}% full marks</div>"
-        )
-    parts.append("</div>")
+        cards.append({
+            "id": st.id, "mean": f"{statistics.mean(scores):.1f}", "max": f"{st.max_score:g}",
+            "median": f"{statistics.median(scores):g}", "full": f"{100 * full / len(scores):.0f}",
+        })
+    exercises = []
     for st in stats:
-        plots = _plots(st)
-        parts.append(f"<section><h2>{html.escape(st.id)}</h2>")
         outcomes = Counter(r.get("outcome", "") for r in st.rows)
-        parts.append("<p>" + " · ".join(f"{html.escape(k)}: {v}" for k, v in sorted(outcomes.items())) + "</p>")
-        parts.append(f"<h3>Score distribution</h3><img alt='score distribution of {html.escape(st.id)}' src='{plots['scores']}'>")
-        if "checks" in plots:
-            parts.append(f"<h3>Failure rate per check</h3><img alt='failure rate per check of {html.escape(st.id)}' src='{plots['checks']}'>")
-            ordered = sorted(st.checks.items(), key=lambda kv: -kv[1][0] / max(kv[1][1], 1))
-            parts.append(_table(["check", "failed", "of", "rate"], [[n, f, g, f"{100 * f / max(g, 1):.0f}%"] for n, (f, g) in ordered], {1, 2, 3}))
-        parts.append("<h3>Misconceptions most often matched</h3>")
-        if st.misconceptions:
-            parts.append(f"<img alt='misconceptions of {html.escape(st.id)}' src='{plots['misconceptions']}'>")
-            learners_with: Counter[str] = Counter()
-            for r in st.rows:
-                for name in {c["misconception"] for c in r.get("checks", []) if c.get("misconception") and c.get("status") != "passed"}:
-                    learners_with[name] += 1
-            parts.append(_table(["misconception", "learners", "failing checks"], [[n, learners_with[n], c] for n, c in st.misconceptions.most_common()], {1, 2}))
-        else:
-            parts.append("<p class='muted'>none matched</p>")
-        parts.append("</section>")
+        ordered = sorted(st.checks.items(), key=lambda kv: -kv[1][0] / max(kv[1][1], 1))
+        learners_with: Counter[str] = Counter()
+        for r in st.rows:
+            for name in {c["misconception"] for c in r.get("checks", []) if c.get("misconception") and c.get("status") != "passed"}:
+                learners_with[name] += 1
+        exercises.append({
+            "id": st.id,
+            "plots": _plots(st),
+            "outcomes": " · ".join(f"{k}: {v}" for k, v in sorted(outcomes.items())),
+            "checks": [[n, f, g, f"{100 * f / max(g, 1):.0f}%"] for n, (f, g) in ordered],
+            "misconceptions": [[n, learners_with[n], c] for n, c in st.misconceptions.most_common()],
+        })
     slow = sorted(rows, key=lambda r: -float(r.get("seconds", 0)))[:SLOWEST]
-    parts.append("<section><h2>Slowest submissions</h2>")
-    parts.append(_table(["learner", "exercise", "seconds", "score", "reason"], [
-        [r["learner"], r["exercise"], f"{float(r.get('seconds', 0)):.2f}", f"{r['score']:g}/{r['max_score']:g}", r.get("reason", "")[:160]] for r in slow
-    ], {2, 3}))
-    errors = [r for r in rows if r.get("outcome") == "error"]
-    parts.append("<h2>Not graded</h2>")
-    parts.append(_table(["learner", "exercise", "reason"], [[r["learner"], r["exercise"], r.get("reason", "")[:300]] for r in errors]) if errors else "<p class='muted'>every submission was graded</p>")
-    sims = document.get("similarity", [])
-    parts.append("<h2>Near-identical submissions (for review)</h2>")
-    parts.append(_table(["exercise", "learner", "learner", "similarity"], [[s["exercise"], s["a"], s["b"], f"{100 * s['ratio']:.0f}%"] for s in sims], {3}) if sims else "<p class='muted'>none flagged</p>")
-    parts.append("</section></body></html>")
-    return "\n".join(parts)
+    return {
+        "course": document.get("course") or "",
+        "learners": count(len(learners), "learner"),
+        "submissions": f"{len(rows)} graded {plural(len(rows), 'submission')}",
+        "source": source,
+        "when": _dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "cards": cards,
+        "exercises": exercises,
+        "slowest": [
+            [r["learner"], r["exercise"], f"{float(r.get('seconds', 0)):.2f}", f"{r['score']:g}/{r['max_score']:g}", r.get("reason", "")[:160]]
+            for r in slow
+        ],
+        "not_graded": [[r["learner"], r["exercise"], r.get("reason", "")[:300]] for r in rows if r.get("outcome") == "error"],
+        "similar": [[s["exercise"], s["a"], s["b"], f"{100 * s['ratio']:.0f}%"] for s in document.get("similarity", [])],
+    }
 
 
-def write_report(grades: Path, out: Path) -> int:
-    """Write the page for ``grades`` (JSON export or .sqlite) to ``out``; returns the number of plots."""
+def render(document: dict[str, Any], rows: list[dict[str, Any]], *, source: str = "") -> str:
+    return _environment().get_template(TEMPLATE).render(page_data(document, rows, source=source))
+
+
+@dataclass(frozen=True)
+class Written:
+    """Where ``grade report`` put the page, and why there."""
+
+    path: Path
+    plots: int
+    ignored_folder: Path | None = None  # the course's reports/ folder (ignored by git), when the page went there
+
+
+def default_output(grades: Path) -> tuple[Path, Path | None]:
+    """Where the page goes without ``--html``: never into a course tree where git would track it.
+
+    Beside the gradebook when that lies outside any course; inside a course, into its
+    ``reports/`` folder, which ignores itself (its own ``.gitignore``), whatever the course's says.
+    """
+    grades = grades.resolve()
+    try:
+        root = find_course_root(grades.parent)
+    except UsageError:
+        return grades.parent / REPORT_NAME.format(stem=grades.stem), None
+    folder = root / REPORTS_DIR
+    return folder / f"{grades.stem}.html", folder
+
+
+def _ignore_itself(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    marker = folder / ".gitignore"
+    if not marker.exists():
+        marker.write_text(SELF_IGNORE, encoding="utf-8")
+
+
+def write_report(grades: Path, out: Path | None = None) -> Written:
+    """Write the page for ``grades`` (JSON export or .sqlite) to ``out`` (default: :func:`default_output`)."""
     document = load_rows(grades)
     rows = document.get("rows", [])
     if not rows:
         raise UsageError(NO_ROWS.format(path=grades))
     page = render(document, rows, source=grades.name)
+    ignored = None
+    if out is None:
+        out, ignored = default_output(grades)
+        if ignored is not None:
+            _ignore_itself(ignored)
     atomic_write(out, page)
-    return page.count("<img ")
+    return Written(out.resolve(), page.count("<img "), ignored)

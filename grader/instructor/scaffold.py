@@ -15,6 +15,7 @@ from pathlib import Path
 
 from grader.course import COURSE_FILE, DIFFICULTIES, EXERCISE_FILE, Course, load_course
 from grader.errors import CourseError, UsageError
+from grader.instructor.course_init import refresh_readme
 
 ID_RE = re.compile(r"^ex(\d{2,3})$")
 
@@ -41,6 +42,7 @@ class Scaffold:
     entry: str
     exercise_dir: Path
     solution_dir: Path
+    readme_updated: bool = False  # the course README's exercise table (grade init's) now lists it
 
 
 EXERCISE_YAML = """id: {id}
@@ -62,7 +64,7 @@ hints:                     # TODO: from a nudge to the method, one at a time
 
 README = """# {title}
 
-TODO: the problem, its maths with shapes, and why it matters in machine learning.
+TODO: the problem, its maths with shapes, and why it matters.
 
 Example (replace it): write `{entry}(x)`, which returns the unit vector x / ‖x‖ pointing
 the same way as the 1-D array `x` (never the zero vector), with `x`'s dtype.
@@ -174,9 +176,24 @@ def {entry}(x):  # noqa: F811
 '''
 
 
+_FLOW_LIST_RE = re.compile(r"^exercises:\s*\[(?P<items>[^\]#]*)\]\s*(?P<comment>#.*)?$")
+
+
 def add_to_course_yaml(path: Path, folder: str) -> None:
-    """Append ``folder`` to the ``exercises:`` block list, keeping the file's comments and layout."""
+    """Append ``folder`` to the ``exercises:`` list, keeping the file's comments and layout.
+
+    A block list gets one more ``  - folder`` line; a one-line flow list (``exercises: []``, as
+    ``grade init`` writes it, or ``[ex01_a, ex02_b]``) becomes a block list holding it too.
+    """
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        flow = _FLOW_LIST_RE.match(line.rstrip("\r\n"))
+        if flow:
+            items = [item.strip() for item in flow.group("items").split(",") if item.strip()]
+            comment = f"  {flow.group('comment')}" if flow.group("comment") else ""
+            lines[i] = f"exercises:{comment}\n" + "".join(f"  - {item}\n" for item in [*items, folder])
+            path.write_text("".join(lines), encoding="utf-8")
+            return
     start = next((i for i, line in enumerate(lines) if re.match(r"^exercises:\s*(#.*)?$", line)), None)
     if start is None:
         raise UsageError(NO_LIST.format(path=path, folder=folder))
@@ -245,10 +262,11 @@ def create(
         (solution_dir / f"{module}.py").write_text(REFERENCE.format(**values), encoding="utf-8")
         (solution_dir / "misconceptions.py").write_text(MISCONCEPTIONS.format(**values), encoding="utf-8")
         add_to_course_yaml(course_file, folder)
-        load_course(course.root)  # the course must still load; else undo everything
+        loaded = load_course(course.root)  # the course must still load; else undo everything
     except (OSError, CourseError, UsageError):
         course_file.write_text(original, encoding="utf-8")
         shutil.rmtree(exercise_dir, ignore_errors=True)
         shutil.rmtree(solution_dir, ignore_errors=True)
         raise
-    return Scaffold(exercise_id, folder, module, entry, exercise_dir, solution_dir)
+    readme = refresh_readme(loaded)
+    return Scaffold(exercise_id, folder, module, entry, exercise_dir, solution_dir, readme)

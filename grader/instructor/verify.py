@@ -19,6 +19,7 @@ from grader.checking.misconceptions import load_misconceptions, load_module
 from grader.checking.proxy import LocalBackend
 from grader.checking.results import ExerciseResult
 from grader.course import EXERCISE_FILE, Exercise
+from grader.course.wording import count
 from grader.errors import CourseError
 from grader.grading.runner import grade
 from grader.instructor.mutants import Mutant, mutants, unwritten
@@ -92,7 +93,7 @@ def _unstable(runs: dict[int, ExerciseResult]) -> str:
 
 
 def static_checks(ex: Exercise, report: Report) -> None:
-    report.add(len(ex.hints) >= MIN_HINTS, f"{len(ex.hints)} hints (at least {MIN_HINTS})")
+    report.add(len(ex.hints) >= MIN_HINTS, f"{count(len(ex.hints), 'hint')} (at least {MIN_HINTS})")
     report.add((ex.directory / "README.md").is_file(), "README.md states the problem")
     expected = {EXERCISE_FILE, "README.md", *ex.files.learner, *ex.files.checks, *ex.files.data}
     stray = sorted(_files(ex.directory) - expected)
@@ -163,7 +164,7 @@ def verify_exercise(
     except CourseError as exc:
         add(False, "misconceptions.py imports", str(exc))
         return report
-    add(len(variants) >= MIN_MISCONCEPTIONS, f"{len(variants)} misconceptions (at least {MIN_MISCONCEPTIONS})")
+    add(len(variants) >= MIN_MISCONCEPTIONS, f"{count(len(variants), 'misconception')} (at least {MIN_MISCONCEPTIONS})")
     for v in variants:
         unknown = sorted(set(v.functions) - set(ex.entry_points))
         if unknown or not v.functions or not v.feedback.strip():

@@ -26,17 +26,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.course import Course, Exercise
+from grader.course.wording import count
 from grader.errors import UsageError
 from grader.instructor.publish.bundle import publish_learner_bundle
 from grader.instructor.publish.gradescope import write_gradescope
 from grader.instructor.publish.nbgrader import notebook_seeds, write_nbgrader
 from grader.instructor.publish.plan import CheckSpec, ExercisePlan, plan_exercise
 
-__all__ = ["PRODUCTS", "CheckSpec", "ExercisePlan", "Publication", "publish"]
+__all__ = ["PRODUCTS", "CheckSpec", "ExercisePlan", "Publication", "publish", "without_public_checks"]
 
 LEARNER_DIR, GRADESCOPE_DIR, NBGRADER_DIR = "learner", "gradescope", "nbgrader"
 PRODUCTS = (LEARNER_DIR, GRADESCOPE_DIR, NBGRADER_DIR)
 OUT_NOT_EMPTY = "{out} exists and is not empty; pass --force to replace what grade publish wrote there"
+# A bundle exercise with no public check would tell its learners "every check you can run passes (0/10)".
+NO_PUBLIC_CHECK = (
+    "refusing to publish: the learners of {which} would have no check to run. {details}. Make a check public "
+    "(visibility 'visible', without the reference fixture), or pass --allow-no-public to publish anyway."
+)
+NO_PUBLIC_DETAIL = "{id}: all {points} graded by the instructor ({why})"
 
 
 @dataclass
@@ -50,15 +57,36 @@ class Publication:
     notebooks: list[Path] = field(default_factory=list)
 
 
-def _prepare_out(out: Path, force: bool) -> None:
-    if out.exists() and any(out.iterdir()):
-        if not force:
-            raise UsageError(OUT_NOT_EMPTY.format(out=out))
-        for product in PRODUCTS:
-            target = out / product
-            if target.is_dir():
-                shutil.rmtree(target)
+def _out_is_free(out: Path, force: bool) -> None:
+    if out.exists() and any(out.iterdir()) and not force:
+        raise UsageError(OUT_NOT_EMPTY.format(out=out))
+
+
+def _prepare_out(out: Path) -> None:
+    for product in PRODUCTS:
+        target = out / product
+        if target.is_dir():
+            shutil.rmtree(target)
     out.mkdir(parents=True, exist_ok=True)
+
+
+def without_public_checks(plans: list[ExercisePlan]) -> list[ExercisePlan]:
+    """The exercises whose learners would have no check to run in the bundle."""
+    return [p for p in plans if not any(c.public for c in p.checks)]
+
+
+def _refuse_no_public(plans: list[ExercisePlan]) -> None:
+    empty = without_public_checks(plans)
+    if not empty:
+        return
+    details = "; ".join(
+        NO_PUBLIC_DETAIL.format(
+            id=p.exercise.id, points=count(p.hidden_points, "point"),
+            why=", ".join(sorted({c.why_hidden for c in p.checks})) or "it has no checks",
+        )
+        for p in empty
+    )
+    raise UsageError(NO_PUBLIC_CHECK.format(which=", ".join(p.exercise.id for p in empty), details=details))
 
 
 def publish(
@@ -68,17 +96,22 @@ def publish(
     exercises: list[Exercise] | None = None,
     products: Iterable[str] = PRODUCTS,
     force: bool = False,
+    allow_no_public: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> Publication:
-    """Write the products into ``out``; refuses to leave a bundle that leaks answers."""
+    """Write the products into ``out``; refuses to leave a bundle that leaks answers, or (unless
+    ``allow_no_public``) one holding an exercise whose learners would have no check to run."""
     say = progress or (lambda _: None)
     products = set(products)
     exercises = list(exercises or course.exercises)
-    _prepare_out(out, force)
+    _out_is_free(out, force)
     plans = []
     for ex in exercises:
         say(f"reading the checks of {ex.id}")
         plans.append(plan_exercise(ex))
+    if products & {LEARNER_DIR, NBGRADER_DIR} and not allow_no_public:
+        _refuse_no_public(plans)  # before anything is written or replaced
+    _prepare_out(out)
     pub = Publication(out=out, plans=plans)
     if LEARNER_DIR in products:
         say("writing the learner bundle")

@@ -40,25 +40,25 @@ Your copy of the course. Install it once (Python 3.10 or newer):
 Then open an exercise folder, read its `README.md`, write your code in the stub and run
 
 ```bash
-grade ex01        # or: grade 1, grade cosine
+grade {example}        # or: {also}
 ```
 
 `grade` runs the course's public checks on your code and prints what is right, what is wrong
 and why. Some points are graded only by your instructor's hidden checks when you hand in:
 the score card says how many, so a card where every check passes can still end below full
-marks. `grade list` shows your progress, `grade hint ex01` a hint.
+marks. `grade list` shows your progress, `grade hint {example}` a hint.
 
-| exercise | title | points here | points graded by your instructor |
-| --- | --- | --- | --- |
-{rows}
+{table}
 """
+TABLE_HEAD = "| exercise | title | points here | points graded by your instructor |\n| --- | --- | --- | --- |"
+NO_EXERCISES = "No exercises yet."
 
 
 def write_learner_bundle(course: Course, plans: list[ExercisePlan], dest: Path) -> None:
     dest.mkdir(parents=True)
     exercises = [p.exercise for p in plans]
     (dest / COURSE_FILE).write_text(course_yaml(course, exercises, "# Published by grade publish for learners.\n"), encoding="utf-8")
-    copy_grader(dest)
+    copy_grader(dest, course.title)
     for plan in plans:
         ex = plan.exercise
         target = dest / "exercises" / ex.folder
@@ -79,10 +79,14 @@ def write_learner_bundle(course: Course, plans: list[ExercisePlan], dest: Path) 
         data.pop("visibility", None) if data.get("visibility") == ex.visibility else None
         (target / EXERCISE_FILE).write_text(yaml_dump(data, BUNDLE_EXERCISE_HEADER), encoding="utf-8")
     install = (f"pip install {TORCH_SPEC} && " if needs_torch(exercises) else "") + "pip install -e ."
-    rows = "\n".join(
-        f"| {p.exercise.id} | {p.exercise.title} | {p.public_points:g} | {p.hidden_points:g} |" for p in plans
-    )
-    (dest / "README.md").write_text(LEARNER_README.format(title=course.title, install=install, rows=rows), encoding="utf-8")
+    rows = [f"| {p.exercise.id} | {p.exercise.title} | {p.public_points:g} | {p.hidden_points:g} |" for p in plans]
+    table = "\n".join([TABLE_HEAD, *rows]) if rows else NO_EXERCISES
+    first = exercises[0] if exercises else None
+    # The examples name this course's own first exercise: the grader knows no subject.
+    example = first.id if first else "ex01"
+    also = f"grade {first.number}, grade {first.slug}" if first else "grade 1"
+    readme = LEARNER_README.format(title=course.title, install=install, table=table, example=example, also=also)
+    (dest / "README.md").write_text(readme, encoding="utf-8")
 
 
 def reference_fingerprints(ex: Exercise) -> list[str]:

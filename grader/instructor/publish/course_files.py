@@ -8,6 +8,8 @@ learner bundle and the Gradescope autograder both ship a runnable copy of the co
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,20 +22,31 @@ from grader.course import COURSE_FILE, Course, Exercise
 COURSE_KEYS_FOR_LEARNERS = ("title", "exercises", "defaults")  # secret, solutions: instructor only
 PACKAGE_FILES = ("pyproject.toml",)
 TORCH_SPEC = "torch==2.13.0"
+# The shipped pyproject.toml describes the course it ships with, never the subject of the course
+# the grader was developed beside.
+COURSE_DESCRIPTION = "{title}: exercises graded by grade, with feedback that teaches."
+PLAIN_DESCRIPTION = "grade: exercises graded by hidden checks, with feedback that teaches."
+_DESCRIPTION_RE = re.compile(r"^description\s*=\s*\".*\"\s*$", re.MULTILINE)
 
 
 def yaml_dump(data: Any, header: str = "") -> str:
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110, default_flow_style=None)
 
 
-def copy_grader(dest: Path) -> None:
-    """The grader package and the project files that install it, into ``dest``."""
+def copy_grader(dest: Path, course_title: str | None = None) -> None:
+    """The grader package and the project files that install it, into ``dest``, described as ``course_title``'s."""
     package = Path(__file__).resolve().parents[2]  # grader/, from grader/instructor/publish/
     shutil.copytree(package, dest / "grader", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
     project = package.parent
     for name in PACKAGE_FILES:
         if (project / name).is_file():
             shutil.copy2(project / name, dest / name)
+    pyproject = dest / "pyproject.toml"
+    if pyproject.is_file():
+        description = COURSE_DESCRIPTION.format(title=course_title) if course_title else PLAIN_DESCRIPTION
+        line = "description = " + json.dumps(description, ensure_ascii=False)  # a JSON string is a TOML basic string
+        text = _DESCRIPTION_RE.sub(lambda _: line, pyproject.read_text(encoding="utf-8"), count=1)
+        pyproject.write_text(text, encoding="utf-8")
 
 
 def course_yaml(course: Course, exercises: list[Exercise], header: str) -> str:

@@ -29,7 +29,7 @@ if ! python3 -m venv --help >/dev/null 2>&1; then
 fi
 python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
-{torch}"$VENV/bin/python" -m pip install -q -e .
+{torch}"$VENV/bin/python" -m pip install -q -e '.[notebooks]'  # learners may hand in notebooks: nbformat and IPython read them
 "$VENV/bin/python" -c "import grader.course as c, pathlib; c.load_course(pathlib.Path('.'))"
 """
 

@@ -4,7 +4,9 @@ Changes when what nbgrader gets changes: the cells and their nbgrader metadata, 
 reference is folded into the stub between ``### BEGIN SOLUTION`` markers, and how each test
 cell calls :func:`grader.checking.notebook.run_check` (one graded cell per check, the
 instructor-only ones between ``### BEGIN HIDDEN TESTS`` markers, with the reference embedded
-so that the check runs in the kernel).
+so that the check runs in the kernel). A test cell runs in the learner's kernel, where their
+code could replace the check, so it says it is a self-check: trusted scores come from
+``grade batch --nbgrader`` (:mod:`grader.instructor.nbgrader_gradebook`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ NB_FORMAT = {"nbformat": 4, "nbformat_minor": 5}
 SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 HIDDEN_TITLE = "a check your instructor runs when grading"
+# Each test cell runs in the learner's kernel, beside their code: it can only be a self-check.
+SELF_CHECK = (
+    "# A self-check: it runs in your notebook, so it informs you but cannot vouch for you. The trusted score\n"
+    "# comes from `grade batch --nbgrader`, which runs this check again outside your notebook, on inputs of its own."
+)
 NB_INTRO = (
     "Write your code in the next cell; keep the function names and signatures. The cells after it "
     "check your work (some checks run only when your instructor grades). Run all cells before you hand in."
@@ -156,7 +163,7 @@ def nbgrader_notebook(plan: ExercisePlan, seed: int) -> dict[str, Any]:
         ]
         call = f"run_check(CHECK, {spec.function!r}, globals(), entry_points={list(ex.entry_points)!r}, seed={seed}"
         if spec.public:
-            body = [title, *body, call + ")"]
+            body = [title, SELF_CHECK, *body, call + ")"]
             grade_id = re.sub(r"[^A-Za-z0-9_-]", "_", f"check_{spec.function}")
         else:
             # Nothing outside the hidden region names the check: the release shows only its points.
