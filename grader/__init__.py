@@ -1,4 +1,4 @@
-"""grade: auto-graded exercises for linear algebra in machine learning.
+"""grade: auto-graded exercises with hidden checks and feedback that teaches.
 
 Kept tiny on purpose: every command imports it first. The folders say what each part is
 for (docs/ARCHITECTURE.md is the map): ``cli`` parses and prints; ``course`` reads the
