@@ -154,8 +154,9 @@ def test_the_shared_table_pads_columns_and_styles_only_the_last_cell():
 
     plain = [click_unstyle(line) for line in table(("id", "score"), [("ex01", "20/20"), ("ex10", "5/8")])]
     assert plain == ["  id    score", "  ex01  20/20", "  ex10  5/8"]
-    styled = table(("id", "status"), [("ex01", "solved")], [{"fg": "green"}])
+    styled = table(("id", "status"), [("ex01", "solved"), ("ex02", "new")], ["green", ""])
     assert click_unstyle(styled[1]) == "  ex01  solved" and styled[1] != click_unstyle(styled[1])
+    assert styled[2] == "  ex02  new"  # an unstyled last cell carries no escape codes and no padding
 
 
 def test_verify_seeds_are_fixed_unless_fresh_ones_are_asked_for():

@@ -71,9 +71,17 @@ def test_missing_field_is_named(mini):
         load_course(mini)
 
 
-def test_missing_stub_file_is_an_error(mini):
+def test_missing_stub_file_loads_but_the_instructor_check_names_it(mini):
     (mini / "exercises/ex01_cosine_similarity/cosine.py").unlink()
-    with pytest.raises(CourseError, match=r"field 'files.learner': 'cosine.py' is listed but .* does not exist"):
+    course = load_course(mini)  # a learner who deleted their file keeps the rest of the course
+    assert course.exercises[0].missing_learner_files() == ["cosine.py"]
+    with pytest.raises(CourseError, match=r"exercise.yaml:8: field 'files.learner': 'cosine.py' is listed but .* does not exist"):
+        course.require_learner_files()
+
+
+def test_missing_check_file_is_an_error(mini):
+    (mini / "exercises/ex01_cosine_similarity/checks/test_cosine.py").unlink()
+    with pytest.raises(CourseError, match=r"field 'files.checks': 'checks/test_cosine.py' is listed but .* does not exist"):
         load_course(mini)
 
 

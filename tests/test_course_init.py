@@ -110,6 +110,40 @@ def test_every_command_works_on_an_empty_course(empty_course, tmp_path):
     (tmp_path / "subs" / "alice").mkdir(parents=True)
     batch = grade("batch", str(tmp_path / "subs"), "--json", str(tmp_path / "g.json"), course=root, env={"GRADE_SECRET": "s"})
     assert batch.exit_code == 0, batch.output
+    assert "no exercises yet" in batch.output
+
+
+def test_an_empty_course_says_it_has_no_exercises_yet_not_that_all_are_solved(empty_course):
+    from grader.cli.listing import ALL_SOLVED, NO_EXERCISES
+
+    for args in ([], ["list"]):  # `grade` alone is the list
+        result = grade(*args, course=empty_course)
+        assert result.exit_code == 0, (args, result.output)
+        assert NO_EXERCISES in result.output and "grade new" in result.output, result.output
+        assert ALL_SOLVED not in result.output and "0 of 0" not in result.output
+    review = grade("review", course=empty_course)
+    assert review.exit_code == 0 and "Nothing to review" in review.output
+
+
+def test_drill_on_an_empty_course_says_so_and_its_help_names_no_subject(empty_course):
+    for args in (["drill"], ["drill", "--interview", "30"], ["drill", "--topic", "anything"]):
+        result = grade(*args, course=empty_course)
+        assert result.exit_code == 2 and "no exercises yet" in result.output, (args, result.output)
+        assert "Topics in this course: ." not in result.output
+    assert grade("drill", "--history", course=empty_course).exit_code == 0
+    helped = grade("drill", "--help", course=empty_course).output
+    assert "--topic TOPIC" in helped
+    for word in (*SUBJECT_WORDS, "attention"):
+        assert word not in helped.lower(), word
+
+
+def test_texts_for_an_empty_course_name_no_subject():
+    from grader.cli import batch, grade_all, listing
+    from grader.learner import drills
+
+    for text in (listing.NO_EXERCISES, grade_all.NO_EXERCISES, batch.NO_EXERCISES, drills.NO_EXERCISES):
+        assert "no exercises yet" in text.lower() and "grade new" in text
+        assert not any(word in text.lower() for word in SUBJECT_WORDS), text
 
 
 @pytest.mark.parametrize("listing", ["exercises: []", "exercises:", "exercises: []   # none yet", "exercises: [ex01_first]"])
@@ -220,6 +254,18 @@ def test_grade_ex01_never_imports_jinja2(mini):
     env = {k: v for k, v in os.environ.items() if k not in ("GRADE_COURSE", "GRADE_SECRET")}
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == "False False", out.stdout + out.stderr
+
+
+def test_grade_ex01_off_a_terminal_never_imports_rich(mini):
+    """rich draws tables and progress; a grading whose output is not a terminal needs neither."""
+    probe = (
+        "import sys\nfrom grader.cli import main\n"
+        f"try:\n    main(['--course', {str(mini)!r}, 'ex01', '--seed', '2'])\nexcept SystemExit:\n    pass\n"
+        "print('rich' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("GRADE_COURSE", "GRADE_SECRET")}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stdout + out.stderr
 
 
 @pytest.mark.slow

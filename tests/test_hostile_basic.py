@@ -58,6 +58,7 @@ def test_sys_exit_at_import_fails_every_check_with_the_reason(tmp_path):
     result = grade_source(tmp_path, "import sys\nsys.exit(0)\n")
     assert result.score == 0
     assert all(c.status == "failed" for c in result.checks)
+    assert "sys.exit" in result.import_failure and "imported" in result.import_failure
     assert "sys.exit" in result.checks[0].output and "imported" in result.checks[0].output
 
 
@@ -83,8 +84,10 @@ def test_memory_bomb_is_reported_as_out_of_memory(tmp_path):
 def test_syntax_error_names_the_line(tmp_path):
     result = grade_source(tmp_path, "def cosine_similarity(a, b)\n    return 0\n")
     assert result.score == 0
-    out = result.checks[0].output
-    assert "could not be imported" in out and "SyntaxError" in out and "line 1" in out
+    said = result.import_failure  # once, for the whole card
+    assert "cosine.py:1 could not be imported" in said and "SyntaxError" in said and "line 1" in said
+    out = result.checks[0].output  # each check refers to it in one line
+    assert "could not be imported" in out and "SyntaxError" in out and len(out.splitlines()) == 1
 
 
 def test_missing_function_is_named(tmp_path):

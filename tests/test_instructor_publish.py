@@ -152,7 +152,7 @@ def test_the_gradescope_zip_has_what_gradescope_runs(published):
         setup = zf.read("setup.sh").decode()
         assert zf.getinfo("run_autograder").external_attr >> 16 & 0o111
     assert {"setup.sh", "run_autograder", "course.yaml", f"solutions/{EX}/cosine.py", "grader/grading/runner.py", "pyproject.toml"} <= names
-    assert "pip install -q -e ." in setup
+    assert "pip install -q -e '.[notebooks]'" in setup
     assert SECRET not in zipfile.ZipFile(published["out"] / "gradescope" / f"{EX}.zip").read("course.yaml").decode()
 
 

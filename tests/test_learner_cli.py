@@ -244,7 +244,7 @@ def test_an_old_store_is_rebuilt_keeping_what_it_can(course_dir: Path) -> None:
     old.commit()
     old.close()
     result = grade("list")
-    assert "old or unknown format" in result.output and "copied into it (1 records)" in result.output
+    assert "old or unknown format" in result.output and "copied into it (1 record)" in result.output
     with store_of(course_dir) as store:
         p = store.progress("ex01")
     assert p.attempts == 3 and p.best_score == 12.0
@@ -291,7 +291,7 @@ def test_a_drill_runs_in_its_own_workspace_and_is_recorded(course_dir: Path, tmp
     before = learner_file(course_dir).read_text()
     started = grade("drill", "--minutes", "15", "--seed", "5")
     assert started.exit_code == 0, started.output
-    assert "Drill #1 · 1 problem(s) · 15 minutes · deadline" in started.output
+    assert "Drill #1 · 1 problem · 15 minutes · deadline" in started.output
     assert "grade drill --seed 5" in started.output
     assert "Cosine similarity" in started.output and "embedding vectors" in started.output  # the statement
     workspaces = list((tmp_path / "state" / "drills").glob("*/*"))
@@ -522,10 +522,26 @@ def test_ctrl_c_during_grading_is_not_swallowed() -> None:
 def test_the_ticker_shows_elapsed_time_past_pytest_capture(capfd: pytest.CaptureFixture[str]) -> None:
     from grader.cli._output import Ticker
 
-    with Ticker("grading ex07", delay=0.0, interval=0.05, force=True):
-        time.sleep(0.3)
+    with Ticker("grading ex07", delay=0.0, interval=0.05, force=True) as ticker:
+        time.sleep(0.2)
+        ticker.update(5, 26, "test_rows_are_unit_length")
+        time.sleep(0.2)
     err = capfd.readouterr().err
-    assert "grading ex07 … 0 s" in err and err.endswith("\r\x1b[2K")
+    assert "grading ex07" in err and "… 0 s (Ctrl-C stops)" in err
+    assert "check 5 of 26: test_rows_are_unit_length" in err
+    assert err.endswith("\x1b[2K")  # the line is erased: the score card follows
+
+
+def test_the_ticker_draws_nothing_and_imports_no_rich_for_a_quick_grading() -> None:
+    code = (
+        "import sys, time\n"
+        "from grader.cli._output import Ticker\n"
+        "with Ticker('grading ex07', delay=1.0, force=True):\n"
+        "    time.sleep(0.1)\n"
+        "print('rich' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False" and out.stderr == ""
 
 
 # --- every command has help; start-up stays light -----------------------------------
@@ -549,7 +565,7 @@ def test_every_command_has_help() -> None:
 def test_start_up_imports_nothing_heavy() -> None:
     code = (
         "import sys, grader.cli; "
-        "print(sorted(m for m in ('numpy', 'pytest', 'sqlite3', 'watchdog', 'torch') if m in sys.modules))"
+        "print(sorted(m for m in ('numpy', 'pytest', 'sqlite3', 'watchdog', 'torch', 'rich') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

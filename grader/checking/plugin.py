@@ -28,7 +28,9 @@ from grader.checking.expect import _active as active_submissions
 from grader.checking.misconceptions import Misconception, matching
 from grader.checking.proxy import Submission
 from grader.checking.results import CheckResult
-from grader.sandbox.failures import NotImplementedYet, SubmissionFailure
+from grader.sandbox.failures import ImportFailed, NotImplementedYet, SubmissionFailure
+from grader.sandbox.messages import IMPORT_CRASHED
+from grader.sandbox.trusted import NotCalledAgain
 
 SETUP_ERROR = "this check could not be prepared, so it earned no points: {error}"
 CHECK_ERROR = (
@@ -37,6 +39,11 @@ CHECK_ERROR = (
 )
 PRINTED = "your code printed:\n{text}"
 LOOKS_LIKE = "This looks like a known mistake ({name}): {feedback}"
+# One line per check: the import failure itself is told once, above the checks (ExerciseResult.import_failure).
+IMPORT_NOT_RUN = "not run: {file} could not be imported ({summary}); the error is shown above the checks."
+SUMMARY_CHARS = 200
+# How an import stopped by a limit or a crash is said, between the file and the reason.
+IMPORT_CRASHED_SAID = IMPORT_CRASHED.removeprefix("{file}").removesuffix("{reason}")
 
 
 _RUNNER_DIRS = (f"{os.sep}_pytest{os.sep}", f"{os.sep}pluggy{os.sep}")
@@ -218,7 +225,9 @@ class GradingPlugin:
             # A setup or teardown error: no points, said as an error, never as a pass.
             result.status, result.score = "error", 0.0
             error = excinfo.exconly() if excinfo is not None else str(report.longrepr)
-            if excinfo is not None and isinstance(excinfo.value, SubmissionFailure):
+            if excinfo is not None and isinstance(excinfo.value, ImportFailed):
+                result.output, result.detail = self._not_imported(excinfo.value), excinfo.value.reason
+            elif excinfo is not None and isinstance(excinfo.value, SubmissionFailure):
                 result.output = excinfo.value.reason
                 result.detail = _where(excinfo.value)
             else:
@@ -238,6 +247,10 @@ class GradingPlugin:
         if isinstance(exc, CheckFailure):
             return str(exc), detail
         calls = self._submission.calls
+        if isinstance(exc, ImportFailed):
+            return self._not_imported(exc), exc.reason
+        if isinstance(exc, NotCalledAgain):  # nothing was called: no call to describe
+            return exc.reason, detail
         if isinstance(exc, SubmissionFailure):
             record = next((c for c in reversed(calls) if c.failure is exc), None)
             call = ""
@@ -254,6 +267,16 @@ class GradingPlugin:
         if last is not None and last.failure is None:
             text = describe_call(last) + f"\nreturned {describe(last.result)}\n" + text
         return text, _traceback(excinfo) or detail
+
+    def _not_imported(self, exc: ImportFailed) -> str:
+        """The one line a check says when the learner's module could not be imported: the
+        failure's last line (the exception, for a traceback) names it; the card shows it whole."""
+        last = next((line.strip() for line in reversed(exc.reason.splitlines()) if line.strip()), "")
+        _, said, why = last.partition(IMPORT_CRASHED_SAID)
+        last = why if said else last  # "<file> could not be imported: <why>": the line says the rest
+        if len(last) > SUMMARY_CHARS:
+            last = last[: SUMMARY_CHARS - 1] + "…"
+        return IMPORT_NOT_RUN.format(file=self._submission.backend.label, summary=last)
 
     def _look_for_misconception(self, result: CheckResult) -> None:
         try:

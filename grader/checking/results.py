@@ -39,6 +39,8 @@ class ExerciseResult:
     notes: list[str] = field(default_factory=list)  # said once, above the checks
     printed: str = ""  # what the learner's code printed that no failure claimed
     isolation: dict[str, str] = field(default_factory=dict)  # layer -> "on ..." / "off: reason"
+    # Why the learner's module could not be imported: said once, above the checks, which refer to it.
+    import_failure: str = ""
 
     @property
     def score(self) -> float:
@@ -69,6 +71,7 @@ class ExerciseResult:
             "execution_time": round(self.seconds, 3),
             "file": self.file,
             "notes": self.notes,
+            "import_failure": self.import_failure,
             "isolation": self.isolation,
             "tests": tests,
         }
@@ -78,7 +81,7 @@ class ExerciseResult:
         return {
             "score": self.score,
             "execution_time": round(self.seconds, 3),
-            "output": f"{self.exercise} {self.title}: seed {self.seed}",
+            "output": f"{self.exercise} {self.title}: seed {self.seed}" + (f"\n\n{self.import_failure}" if self.import_failure else ""),
             "visibility": "visible",
             "stdout_visibility": "hidden",
             "tests": [

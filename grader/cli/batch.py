@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
+
+from grader.course.wording import count, plural
 
 INTERRUPTED = (
     "interrupted: {graded} graded and saved in {db}. Run the same command again to grade the "
     "{left} left; nothing is graded twice."
 )
-DONE = "{graded} graded now, {skipped} already in {db}, {errors} could not be graded · {learners} learners"
+DONE = "{graded} graded now, {skipped} already in {db}, {errors} could not be graded · {learners}"
 COUNTS = "{handed} handed in · {graded} graded · {unmatched} unmatched · {absent} not handed in"
-NOT_SUBMITTED = "{n} (learner, exercise) pairs had nothing handed in, e.g. {examples}"
-UNMATCHED = "{n} file(s) handed in matched no exercise and were not graded (also in the exports):"
+NOT_SUBMITTED = "{pairs} had nothing handed in, e.g. {examples}"
+UNMATCHED = "{files} handed in matched no exercise and {were} not graded (also in the exports):"
 SHOWN = 20  # lines of a list printed; the exports hold all of it
-FLAGGED = "near-identical code, for review ({n} pairs):"
+FLAGGED = "near-identical code, for review ({pairs}):"
 EXPORTED = "wrote {path}"
-NBGRADER_WRITTEN = "wrote {grades} grade(s) of {submissions} submission(s) into nbgrader's gradebook {db}"
+NBGRADER_WRITTEN = "wrote {grades} of {submissions} into nbgrader's gradebook {db}"
 WAITING_EXIT = 75  # EX_TEMPFAIL: nothing is wrong with them; run again when a GPU worker is up
-WAITING = "{n} submission(s) not graded yet, not in the gradebook (run the same command again to grade only them):"
+WAITING = "{submissions} not graded yet, not in the gradebook (run the same command again to grade only them):"
+PLANNED = "grading {submissions} with {where}"
+LOCAL = "{jobs}"
+DASK = "Dask ({where})"
+NO_EXERCISES = (
+    "This course has no exercises yet, so nothing handed in can be graded. An instructor adds one with grade new."
+)
 
 
 @click.command("batch")
@@ -74,23 +81,26 @@ def command(ctx: click.Context, submissions: Path, out: Path | None, json_out: P
     that need a GPU go only to workers started with --resources GPU=1.
     """
     from grader.cli import load
+    from grader.cli._output import Bar
     from grader.instructor.batch import executor_for, grade_class
 
     if executor == "local" and (scheduler or dask_config):
         raise click.UsageError("--scheduler and --dask-config are for --executor dask")
     runner = executor_for(executor, scheduler=scheduler, config=dask_config, jobs=jobs)  # before the course: say what is missing
     course = load(ctx)
+    if not course.exercises:  # a course just started (grade init): no gradebook of nothing
+        click.echo(NO_EXERCISES)
+        ctx.exit(0)
     exercises = [course.resolve(n) for n in names] if names else None
-    bar_holder: list = []
+    bar_holder: list[Bar] = []
 
     def planned(n: int) -> None:
-        where = f"{jobs} job(s)" if runner is None else f"Dask ({scheduler or dask_config or f'{jobs} local process(es)'})"
-        bar = click.progressbar(length=n, label=f"grading {n} submission(s) with {where}", file=sys.stderr, show_pos=True, show_eta=True)
-        bar.__enter__()
-        bar_holder.append(bar)
+        where = LOCAL.format(jobs=count(jobs, "job")) if runner is None else DASK.format(
+            where=scheduler or dask_config or count(jobs, "local process", "local processes"))
+        bar_holder.append(Bar(PLANNED.format(submissions=count(n, "submission"), where=where), n).__enter__())
 
     def row_done(_row: object) -> None:
-        bar_holder[0].update(1)
+        bar_holder[0].advance()
 
     try:
         # Exports are written before anything is printed: a closed pipe must not be able to stop them.
@@ -104,29 +114,33 @@ def command(ctx: click.Context, submissions: Path, out: Path | None, json_out: P
     if summary.interrupted:
         click.echo(click.style(INTERRUPTED.format(graded=summary.graded, db=db, left=summary.left), fg="yellow"), err=True)
         ctx.exit(130)
-    click.echo(DONE.format(graded=summary.graded, skipped=summary.skipped, db=db, errors=summary.errors, learners=summary.learners))
+    click.echo(DONE.format(graded=summary.graded, skipped=summary.skipped, db=db, errors=summary.errors,
+                           learners=count(summary.learners, "learner")))
     click.echo(COUNTS.format(handed=summary.handed_in, graded=summary.graded + summary.skipped - summary.errors,
                              unmatched=len(summary.unmatched), absent=len(summary.not_submitted)))
     if summary.unmatched:
-        click.echo(click.style(UNMATCHED.format(n=len(summary.unmatched)), fg="yellow"))
+        n = len(summary.unmatched)
+        click.echo(click.style(UNMATCHED.format(files=count(n, "file"), were=plural(n, "was")), fg="yellow"))
         for _learner, file, why in summary.unmatched[:SHOWN]:
             click.echo(f"  {file}: {why}")
     if summary.not_submitted:
         examples = ", ".join(f"{lr}/{ex}" for lr, ex in summary.not_submitted[:3])
-        click.echo(NOT_SUBMITTED.format(n=len(summary.not_submitted), examples=examples))
+        pairs = count(len(summary.not_submitted), "(learner, exercise) pair")
+        click.echo(NOT_SUBMITTED.format(pairs=pairs, examples=examples))
     if summary.flagged:
-        click.echo(click.style(FLAGGED.format(n=len(summary.flagged)), fg="yellow"))
+        click.echo(click.style(FLAGGED.format(pairs=count(len(summary.flagged), "pair")), fg="yellow"))
         for ex, a, b, ratio in summary.flagged[:SHOWN]:
             click.echo(f"  {ex}: {a} ~ {b} ({100 * ratio:.0f}%)")
     for path in graded.written:
         click.echo(EXPORTED.format(path=path))
     if graded.nbgrader is not None:
         nb = graded.nbgrader
-        click.echo(NBGRADER_WRITTEN.format(submissions=nb.submissions, grades=nb.grades, db=nb.db_url))
+        click.echo(NBGRADER_WRITTEN.format(submissions=count(nb.submissions, "submission"), grades=count(nb.grades, "grade"),
+                                           db=nb.db_url))
         for learner, ex, why in nb.skipped[:SHOWN]:
             click.echo(click.style(f"  not in nbgrader's gradebook: {learner}/{ex}: {why}", fg="yellow"))
     if summary.waiting:
-        click.echo(click.style(WAITING.format(n=len(summary.waiting)), fg="yellow"))
+        click.echo(click.style(WAITING.format(submissions=count(len(summary.waiting), "submission")), fg="yellow"))
         for learner, ex, why in summary.waiting[:SHOWN]:
             click.echo(f"  {learner}/{ex}: {why}")
     failed = summary.errors or summary.unmatched or (graded.nbgrader is not None and graded.nbgrader.skipped)

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 import click
 
 from grader.cli._output import Ticker, table
-from grader.course import DIFFICULTIES
+from grader.course import DIFFICULTIES, wording  # wording.count: the command has a parameter called count
 from grader.errors import UsageError
 
 if TYPE_CHECKING:
     from grader.checking.results import ExerciseResult
     from grader.learner.drill_session import Drills, Finished, History, Started
 
-STARTED = "Drill #{id} · {n} problem(s) · {minutes:g} minutes · deadline {deadline}"
+STARTED = "Drill #{id} · {problems} · {minutes} · deadline {deadline}"
 SEED_LINE = "Picked with seed {seed}: grade drill --seed {seed} picks the same again."
 WORKSPACE = "Your workspace (outside the course; your course work is untouched): {path}"
 EDIT = "  edit {file}"
@@ -72,13 +72,13 @@ def span(seconds: float) -> str:
     seconds = abs(seconds)
     for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
         if seconds >= size * 0.98:  # a day less a few seconds of rounding is a day, not 24 hours
-            n = int(round(seconds / size))
-            return f"{n} {unit}{'s' if n != 1 else ''}"
+            return wording.count(int(round(seconds / size)), unit)
     return "less than a minute"
 
 
 @click.command("drill")
-@click.option("--topic", "topics", multiple=True, help="Only problems on this topic (repeat for several).")
+@click.option("--topic", "topics", multiple=True,
+              help="Only problems on this topic (repeat for several; grade list shows the topics).")
 @click.option("--difficulty", "difficulties", multiple=True, type=click.Choice(DIFFICULTIES), help="Only problems of this difficulty (repeatable).")
 @click.option("--minutes", type=click.FloatRange(0.01, 24 * 60), help="Time allowed (default: the problems' own times, added up).")
 @click.option("--count", type=click.IntRange(1, 50), default=1, show_default=True, help="How many problems.")
@@ -114,7 +114,7 @@ def command(
     """Practise for an interview: a timed drill on problems you have not seen or not solved.
 
     \b
-    grade drill --minutes 45 --topic attention   start one: statement, workspace, deadline
+    grade drill --minutes 45 --topic TOPIC       start one: statement, workspace, deadline
     grade drill                                  start one, or see the one in progress
     grade drill --submit                         hand in: graded, time and score recorded
     grade drill --history                        past drills and personal bests
@@ -194,7 +194,9 @@ def show_start(started: Started) -> None:
     drill = started.drill
     for note in started.notes:
         click.echo(click.style("note: ", fg="yellow") + note)
-    click.echo(click.style(STARTED.format(id=drill.id, n=len(started.problems), minutes=started.minutes, deadline=_at(drill.deadline)), bold=True))
+    head = STARTED.format(id=drill.id, problems=wording.count(len(started.problems), "problem"),
+                          minutes=wording.count(started.minutes, "minute"), deadline=_at(drill.deadline))
+    click.echo(click.style(head, bold=True))
     if started.seed is not None:
         click.echo(click.style(SEED_LINE.format(seed=started.seed), dim=True))
     click.echo(WORKSPACE.format(path=started.workspace))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from grader.cli._output import Ticker, table
+from grader.course.wording import plural
 
 if TYPE_CHECKING:
     from grader.learner.course_run import Row
@@ -19,10 +20,10 @@ if TYPE_CHECKING:
 PROGRESS = "[{i}/{n}] {id} {title}"
 DONE_LINE = "{head}  {score}  {seconds:.1f} s"
 ERROR_LINE = "{head}  not graded: {error}"
-SUMMARY = "{full} of {n} at full marks · {score:g}/{max:g} points · {seconds:.0f} s"
+SUMMARY = "{full} of {n} at full marks · {score:g}/{max:g} {points} · {seconds:.0f} s"
 ALL_FULL = "Every exercise earns full marks."
 NEXT = "Next: grade {id} shows what is missing in {title}."
-NO_EXERCISES = "This course has no exercises yet: grade new adds one."
+NO_EXERCISES = "This course has no exercises yet, so there is nothing to grade. An instructor adds one with grade new."
 
 
 @click.command("all")
@@ -62,7 +63,9 @@ def command(ctx: click.Context, seed: int | None, as_json: bool) -> None:
         for line in _summary(run.rows):
             click.echo(line)
         click.echo("")
-        click.echo(SUMMARY.format(full=summary.full, n=n, score=summary.score, max=summary.max_score, seconds=summary.seconds))
+        points = plural(summary.max_score, "point")
+        click.echo(SUMMARY.format(full=summary.full, n=n, score=summary.score, max=summary.max_score, points=points,
+                                  seconds=summary.seconds))
         missing = summary.next
         click.echo(click.style(ALL_FULL, fg="green") if missing is None else NEXT.format(id=missing.exercise, title=missing.title))
     ctx.exit(0 if summary.all_full else 1)
@@ -73,4 +76,4 @@ def _summary(rows: list[Row]) -> list[str]:
         (r.exercise, r.title, f"{r.score:g}/{r.max_score:g}", "full marks" if r.full_marks else ("not graded" if r.error else "not yet"))
         for r in rows
     ]
-    return table(("id", "title", "score", "status"), cells, [{"fg": "green" if r.full_marks else "red"} for r in rows])
+    return table(("id", "title", "score", "status"), cells, ["green" if r.full_marks else "red" for r in rows])

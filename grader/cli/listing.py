@@ -21,6 +21,7 @@ HEADER = "{title} · {solved} of {total} solved"
 NEXT = "Next: grade {id} ({title}). Stuck? grade hint {id}"
 START = "Start here: grade {id} ({title}) grades your file; edit {file} until it earns full marks."
 ALL_SOLVED = "Every exercise is solved. Time yourself on one you have not drilled: grade drill --minutes 30"
+NO_EXERCISES = "This course has no exercises yet. An instructor adds one with grade new (see grade new --help)."
 REVIEWS_DUE = "Reviews due: {n} · grade review meets your past mistakes again before you forget them."
 NO_COURSE_HELP = "No course here yet: run grade inside a course folder (one holding course.yaml), or pass --course DIR."
 COLUMNS = ("id", "title", "level", "topics", "best", "tries", "hints", "status")
@@ -32,7 +33,7 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-_STATUS_STYLE = {"solved": {"fg": "green"}, "started": {"fg": "yellow"}, "gave up": {"fg": "red"}, "new": {"dim": True}}
+_STATUS_STYLE = {"solved": "green", "started": "yellow", "gave up": "red", "new": "dim"}
 
 
 def render(status: CourseStatus) -> list[str]:
@@ -50,8 +51,10 @@ def render(status: CourseStatus) -> list[str]:
         )
         for r in table
     ]
+    if status.empty:  # "0 of 0 solved" over headings with no rows says nothing
+        return [click.style(status.title, bold=True)]
     lines = [click.style(HEADER.format(title=status.title, solved=status.solved, total=len(table)), bold=True), ""]
-    return lines + text_table(COLUMNS, cells, [_STATUS_STYLE.get(r["status"], {}) for r in table])
+    return lines + text_table(COLUMNS, cells, [_STATUS_STYLE.get(r["status"], "") for r in table])
 
 
 @click.command("list")
@@ -74,7 +77,9 @@ def command(ctx: click.Context, as_json: bool) -> None:
         click.echo(line)
     click.echo("")
     ex = status.next
-    if ex is None:
+    if status.empty:
+        click.echo(NO_EXERCISES)
+    elif ex is None:
         click.echo(click.style(ALL_SOLVED, fg="green"))
     elif not status.any_attempts:
         click.echo(START.format(id=ex.id, title=ex.title, file=ex.learner_paths[0].relative_to(course.root)))

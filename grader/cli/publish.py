@@ -43,6 +43,7 @@ def command(ctx: click.Context, out: Path, names: tuple[str, ...], products: tup
 
     course = load(ctx)
     exercises = [course.resolve(n) for n in names] if names else None
+    course.require_learner_files(exercises)  # every stub ships: a missing one is the course's error
     pub = publish(course, out, exercises=exercises, products=products or PRODUCTS, force=force, allow_no_public=allow_no_public,
                   progress=lambda msg: click.echo(click.style(msg + "…", dim=True), err=True))
     click.echo(SUMMARY_HEAD.format(exercises=count(len(pub.plans), "exercise"), out=out))

@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 
 from grader.cli._output import table
+from grader.course.wording import count, plural
 
 HEADER = "Reviews due: {n} (the mistakes you made before, most overdue first)"
 NOTHING_YET = "Nothing to review. Each check you fail becomes a review, to meet again just before you would forget it."
 NONE_DUE = "No reviews due. The next one: {id} · {label}, due in {when}."
-NONE_WAITING = "No reviews due. Your {n} mistake(s) come up once you have solved their exercises."
+NONE_WAITING = "No reviews due. Your {mistakes} {come} up once you have solved {their} exercises."
 OPENING = "Reviewing {n}: {id} · {label}, as a drill on a fresh copy of the exercise."
 LIST_ONLY = "grade review opens the first; grade review N opens number N."
 BUSY = "A drill is in progress (#{id}): a review is a drill, one at a time. Hand it in first: grade drill --submit"
@@ -62,7 +63,10 @@ def command(
 
             click.echo(NONE_DUE.format(id=up.exercise.id, label=up.item.label, when=span(-up.overdue)))
         else:
-            click.echo(NONE_WAITING.format(n=reviews.items) if reviews.items else NOTHING_YET)
+            n = reviews.items
+            waiting = NONE_WAITING.format(mistakes=count(n, "mistake"), come=plural(n, "comes", "come"),
+                                          their=plural(n, "its", "their"))
+            click.echo(waiting if n else NOTHING_YET)
         return
     click.echo(click.style(HEADER.format(n=len(reviews.due)), bold=True))
     cells = [(str(d.number), d.exercise.id, _cut(d.item.label), _due(d.overdue)) for d in reviews.due]

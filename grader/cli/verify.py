@@ -32,6 +32,7 @@ def command(ctx: click.Context, exercises: tuple[str, ...], n_seeds: int, random
 
     course = load(ctx)
     targets = [course.resolve(n) for n in exercises] if exercises else list(course.exercises)
+    course.require_learner_files(targets)  # a learner may lack a stub; the instructor's tree may not
     seeds = choose_seeds(n_seeds, fresh=random_seeds)
     reports = []
     for ex in targets:

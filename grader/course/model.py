@@ -44,6 +44,7 @@ DID_YOU_MEAN = "did you mean '{match}'? "
 KNOWN_FIELDS = "known fields here: {known}"
 NO_SUCH_EXERCISE = "no exercise called '{name}' in this course. Exercises: {known}"
 NO_EXERCISES_YET = "no exercise called '{name}': this course has no exercises yet (grade new adds one)"
+MISSING_LISTED_FILE = "'{name}' is listed but {path} does not exist"
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ class Exercise:
     # with the instructor (hidden, or needing the reference), so the card can say so.
     hidden_points: int = 0
     kernel_rules: KernelRules | None = None  # a kernel exercise: what code outside its kernels may do
+    learner_line: int | None = None  # where exercise.yaml lists files.learner, for the error naming a missing one
 
     @property
     def folder(self) -> str:
@@ -147,6 +149,19 @@ class Exercise:
     @property
     def learner_paths(self) -> list[Path]:
         return [self.directory / f for f in self.files.learner]
+
+    def missing_learner_files(self) -> list[str]:
+        """The learner files (as listed in exercise.yaml) that are not on disk now."""
+        return [name for name in self.files.learner if not (self.directory / name).is_file()]
+
+    def require_learner_files(self) -> None:
+        """Raise the CourseError naming the first listed learner file that does not exist: the
+        instructor's tree (verify, publish) must hold every stub, where a learner's need not."""
+        for name in self.missing_learner_files():
+            raise CourseError(
+                self.directory / EXERCISE_FILE, MISSING_LISTED_FILE.format(name=name, path=self.directory / name),
+                line=self.learner_line, field="files.learner",
+            )
 
     @property
     def check_paths(self) -> list[Path]:
@@ -187,6 +202,11 @@ class Course:
     defaults: dict[str, Any] = field(default_factory=dict)
     # Gradebook gradings (batch, Gradescope) normally refuse to run without every isolation layer.
     allow_weak_isolation: bool = False
+
+    def require_learner_files(self, exercises: Iterable[Exercise] | None = None) -> None:
+        """Raise a CourseError unless every learner file of ``exercises`` (all by default) exists."""
+        for ex in self.exercises if exercises is None else exercises:
+            ex.require_learner_files()
 
     def resolve(self, name: str) -> Exercise:
         """Find an exercise by id (``ex07``), number (``7``), slug, folder or alias."""
@@ -376,10 +396,13 @@ def load_exercise(directory: Path, solutions_root: Path, defaults: dict[str, Any
     fr.finish()
     if not learner:
         raise fr.error("learner", "list at least one file the learner edits")
-    for key, names in (("learner", learner), ("checks", checks), ("data", data_files)):
+    # The learner's own files are theirs to delete: one missing must not lock them out of the
+    # whole course (grade reset brings it back). The instructor's commands insist on them
+    # through Course.require_learner_files; the checks and data are the course's own.
+    for key, names in (("checks", checks), ("data", data_files)):
         for name in names:
             if not (directory / name).is_file():
-                raise fr.error(key, f"'{name}' is listed but {directory / name} does not exist")
+                raise fr.error(key, MISSING_LISTED_FILE.format(name=name, path=directory / name))
     for name in learner:
         if not name.endswith(".py"):
             raise fr.error("learner", f"'{name}' must be a Python file")
@@ -421,6 +444,7 @@ def load_exercise(directory: Path, solutions_root: Path, defaults: dict[str, Any
         solution_directory=solutions_root / directory.name,
         hidden_points=hidden_points,
         kernel_rules=kernel_rules,
+        learner_line=marks.get("files.learner"),
     )
 
 

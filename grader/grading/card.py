@@ -43,6 +43,11 @@ def score_card(result: ExerciseResult, *, show_passed: bool = True) -> str:
         lines.append(click.style(f"graded {result.file} in {result.seconds:.2f} s", dim=True))
     for note in result.notes:
         lines.append(click.style("! " + note, fg="yellow"))
+    if result.import_failure:
+        # Once, here: each check that needed the module says only that it was not run.
+        first, *rest = result.import_failure.splitlines()
+        lines.append(click.style("! " + first, fg="red", bold=True))
+        lines.extend("    " + line for line in rest)
     off = {layer: state for layer, state in result.isolation.items() if not state.startswith(LAYER_HOLDS)}
     if off:
         # Never silent: the learner's code ran with fewer walls than a gradebook grading demands.

@@ -8,6 +8,7 @@ torch) overlaps with pytest's in this process.
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 import time
@@ -25,7 +26,10 @@ from grader.sandbox import forbidden as forbidden_scan
 from grader.sandbox import kernel_scan, worker_for
 from grader.sandbox.kernel_scan import Refusal
 
+IMPORT_PRINTED = "while being imported, your code printed:\n{text}"
 COLLECTION_FAILED = "the checks for this exercise could not be loaded; tell your instructor:\n{error}"
+MISSING_FILE = "{path} does not exist: it should hold your {name}"
+MISSING_OWN_FILE = MISSING_FILE + ". grade reset {id} puts the untouched stub back."
 HIDDEN_POINTS_NOTE = (
     "{hidden:g} of the {total} {are} graded by your instructor's hidden checks, which are not in "
     "this copy of the course: this run can earn at most {public:g}."
@@ -53,10 +57,21 @@ def learner_files(exercise: Exercise, source: Path | None = None) -> list[tuple[
         else:
             path = exercise.directory / name
         if not path.is_file():
-            raise UsageError(f"{path} does not exist: it should hold your {name}")
+            said = MISSING_OWN_FILE if source is None else MISSING_FILE
+            raise UsageError(said.format(path=path, name=name, id=exercise.id))
         files.append((name, path))
     files.extend((d, exercise.directory / d) for d in exercise.files.data)
     return files
+
+
+def shown_path(path: Path) -> str:
+    """A file as the learner knows it: relative to the current folder when below it (the course
+    folder: exercises/ex01_.../cosine.py), else in full; never the worker's scratch copy."""
+    try:
+        full, here = path.resolve(), Path.cwd().resolve()
+    except OSError:
+        return str(path)
+    return os.path.relpath(full, here) if full.is_relative_to(here) else str(full)
 
 
 def static_forbidden(exercise: Exercise, files: list[tuple[str, Path]]) -> dict[str, list[str | Refusal]]:
@@ -101,7 +116,10 @@ def grade(
     file_label = label
     if backend is None:
         files = learner_files(exercise, source)
-        worker = worker_for(exercise, files, require_isolation=require_isolation)
+        shown = {name: shown_path(path) for name, path in files[: len(exercise.files.learner)]}
+        if label:
+            shown[files[0][0]] = label
+        worker = worker_for(exercise, files, require_isolation=require_isolation, shown_as=shown)
         worker.start()  # overlaps with pytest's start-up below
         if require_isolation:
             try:
@@ -111,7 +129,7 @@ def grade(
                 raise
         backend = WorkerBackend(worker, files[0][0])
         forbidden = static_forbidden(exercise, files)
-        file_label = file_label or str(files[0][1])
+        file_label = shown[files[0][0]]
     try:
         result = run_checks(
             exercise, backend, seed=seed, forbidden=forbidden, only=only, prefer_misconception=prefer_misconception, progress=progress
@@ -121,6 +139,11 @@ def grade(
     worker_layers = getattr(getattr(backend, "worker", None), "layers", None)
     if worker_layers:
         result.isolation = dict(worker_layers)
+    import_failure = getattr(getattr(backend, "worker", None), "import_failure", None)
+    if import_failure is not None:
+        result.import_failure = import_failure.reason
+        if import_failure.output.strip():
+            result.import_failure += "\n" + IMPORT_PRINTED.format(text=import_failure.output.strip()[-2000:])
     result.file = file_label or backend.label
     result.seconds = time.perf_counter() - started
     if exercise.hidden_points:

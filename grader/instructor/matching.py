@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.course import Exercise
+from grader.course.wording import count
 from grader.errors import GradeError
 
 SKIPPED_PARTS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git"}
@@ -54,7 +55,7 @@ UNREADABLE = "it names no exercise and could not be read: {error}"
 SUPERSEDED = "not graded: {ex} is graded from {main}"
 HOW_NAME = "its name"
 HOW_FOLDER = "its folder {folder}"
-HOW_CODE = "it defines {k} of {ex}'s {n} entry points"
+HOW_CODE = "it defines {k} of {ex}'s {entry_points}"
 
 
 @dataclass(frozen=True)
@@ -244,4 +245,4 @@ def _by_code(path: Path, pool: Sequence[Exercise], reader: _Reader) -> tuple[Exe
     some = sorted(defined & set(ex.entry_points))
     if top < ENOUGH:
         return DEFINES_TOO_FEW.format(some=", ".join(some), ex=ex.id, n=len(ex.entry_points), all=", ".join(ex.entry_points))
-    return ex, HOW_CODE.format(k=len(some), ex=ex.id, n=len(ex.entry_points))
+    return ex, HOW_CODE.format(k=len(some), ex=ex.id, entry_points=count(len(ex.entry_points), "entry point"))

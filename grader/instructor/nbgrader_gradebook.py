@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.course import Course, Exercise
+from grader.course.wording import count
 from grader.errors import CourseError, UsageError
 from grader.instructor.gradebook import Row
 
@@ -61,10 +62,10 @@ CELL_GONE = (
     "and regenerate the assignment (nbgrader generate_assignment)"
 )
 POINTS_DIFFER = (
-    "grade cell '{cell}' is worth {theirs:g} points, but the check {check} it runs is worth {ours:g}: "
+    "grade cell '{cell}' is worth {theirs}, but the check {check} it runs is worth {ours:g}: "
     "publish again (grade publish) and regenerate the assignment (nbgrader generate_assignment)"
 )
-NO_CELL = "the check {check} ({points:g} points) has no grade cell: publish again (grade publish) and regenerate the assignment"
+NO_CELL = "the check {check} ({points}) has no grade cell: publish again (grade publish) and regenerate the assignment"
 NOT_NBGRADER_LAYOUT = "{origin} is not {submitted}/<student>/{assignment}/{notebook}.ipynb, so nbgrader has no place for its scores"
 NO_GRADE = "nbgrader's gradebook has no grade for cell '{cell}' of this submission ({error})"
 
@@ -190,12 +191,14 @@ def assignment_maps(nb: NbgraderCourse, course: Course, exercises: Sequence[Exer
             if check not in ours:
                 raise CourseError(path, CELL_GONE.format(cell=meta.get("grade_id"), check=check, ex=ex.id), field=f"{where}.grade_id")
             if abs(float(meta.get("points", 0)) - ours[check]) > 1e-9:
-                raise CourseError(path, POINTS_DIFFER.format(cell=meta.get("grade_id"), theirs=float(meta.get("points", 0)), check=check, ours=ours[check]),
+                theirs = count(float(meta.get("points", 0)), "point")
+                raise CourseError(path, POINTS_DIFFER.format(cell=meta.get("grade_id"), theirs=theirs, check=check, ours=ours[check]),
                                   field=f"{where}.points")
             cells.append(GradeCell(str(meta["grade_id"]), check, ours[check]))
         missing = sorted(set(ours) - {c.check for c in cells})
         if missing:
-            raise CourseError(path, NO_CELL.format(check=missing[0], points=ours[missing[0]]), field="cells")
+            points = count(ours[missing[0]], "point")
+            raise CourseError(path, NO_CELL.format(check=missing[0], points=points), field="cells")
         amap = AssignmentMap(ex.id, ex.folder, ex.folder, tuple(cells), tuple(solutions))
         _agree_with_gradebook(nb, amap)
         maps.append(amap)
@@ -216,7 +219,8 @@ def _agree_with_gradebook(nb: NbgraderCourse, amap: AssignmentMap) -> None:
         if cell.grade_id in known and abs(float(known[cell.grade_id] or 0) - cell.points) > 1e-9:
             raise CourseError(
                 nb.db_url.removeprefix("sqlite:///"),
-                POINTS_DIFFER.format(cell=cell.grade_id, theirs=float(known[cell.grade_id] or 0), check=cell.check, ours=cell.points),
+                POINTS_DIFFER.format(cell=cell.grade_id, theirs=count(float(known[cell.grade_id] or 0), "point"),
+                                     check=cell.check, ours=cell.points),
                 field=f"{amap.assignment}/{amap.notebook}/{cell.grade_id}.max_score",
             )
 

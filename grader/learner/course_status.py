@@ -17,8 +17,13 @@ from grader.learner.store import ExerciseProgress
 class CourseStatus:
     title: str
     rows: list[dict[str, Any]]  # one per exercise, in teaching order (the JSON of grade list --json)
-    next: Exercise | None  # the first unsolved exercise; None when every one is solved
+    next: Exercise | None  # the first unsolved exercise; None when every one is solved, or there is none
     reviews_due: int = 0  # review items due now (grade review)
+
+    @property
+    def empty(self) -> bool:
+        """A course just started (grade init): no exercise to list, none solved, nothing next."""
+        return not self.rows
 
     @property
     def solved(self) -> int:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.course import Course, Exercise
+from grader.course import Course, Exercise, wording  # wording.count: choose() has a parameter called count
 from grader.errors import UsageError
 from grader.learner.pristine import pristine_stub, write_text_atomic
 from grader.learner.store import Drill, ExerciseProgress, Store, drills_dir
@@ -28,9 +28,11 @@ if TYPE_CHECKING:
     from grader.learner.review_items import Item
 
 NO_MATCH = "no exercise matches {what}. Topics in this course: {topics}."
+NO_MATCH_NO_TOPICS = "no exercise matches {what}, and no exercise of this course names a topic."
+NO_EXERCISES = "this course has no exercises yet, so there is nothing to drill. An instructor adds one with grade new."
 NONE_RUNNABLE = "the exercises matching {what} need {needs}, which this machine does not have."
 ALL_SEEN = "you have already seen or solved every exercise matching {what}, so this drill repeats one."
-FEWER = "only {k} exercise(s) match {what}; the drill has {k}."
+FEWER = "only {exercises} {what}; the drill has {k}."
 WORKSPACE_INSIDE = "the drill workspace {path} is inside the course folder {root}: a drill must not touch your course work. Choose a folder elsewhere."
 WORKSPACE_USED = "{path} already exists and is not empty: choose a new folder for the drill."
 NO_STUB = "no untouched stub of {id} could be found (see grade reset {id}); it was left out of the drill."
@@ -76,11 +78,14 @@ def describe(topics: tuple[str, ...], difficulties: tuple[str, ...]) -> str:
 
 def _pool(course: Course, topics: tuple[str, ...], difficulties: tuple[str, ...]) -> list[Exercise]:
     """The runnable exercises matching the filters; a usage error naming why there are none."""
+    if not course.exercises:
+        raise UsageError(NO_EXERCISES)
     what = describe(topics, difficulties)
     pool = [ex for ex in course.exercises if matches(ex, topics, difficulties)]
     if not pool:
         all_topics = sorted({t for ex in course.exercises for t in ex.topics})
-        raise UsageError(NO_MATCH.format(what=what, topics=", ".join(all_topics)))
+        no_match = NO_MATCH.format(what=what, topics=", ".join(all_topics)) if all_topics else NO_MATCH_NO_TOPICS.format(what=what)
+        raise UsageError(no_match)
     runnable = [ex for ex in pool if can_run(ex) is None]
     if not runnable:
         needs = sorted({can_run(ex) or "" for ex in pool})
@@ -127,7 +132,9 @@ def choose(
             notes.append(ALL_SEEN.format(what=what))
         chosen += rng.sample(tier, min(len(tier), count - len(chosen)))
     if len(chosen) < count:
-        notes.append(FEWER.format(k=len(chosen), what=what))
+        k = len(chosen)
+        matching = wording.count(k, "exercise") + " " + wording.plural(k, "matches", "match")
+        notes.append(FEWER.format(exercises=matching, what=what, k=k))
     return Pick(chosen, notes)
 
 

@@ -16,8 +16,10 @@ from grader.errors import UsageError
 
 NO_STUB = (
     "No untouched copy of the {id} stub could be found: none was saved, the course is not a "
-    "git checkout, and {file} could not be read as Python. Ask your instructor for a fresh copy."
+    "git checkout, and {file} {why}. Ask your instructor for a fresh copy."
 )
+UNREADABLE = "could not be read as Python"
+MISSING = "is missing"
 BACKUPS_FOLDER = "backups"
 
 
@@ -41,7 +43,8 @@ def reset(course: Course, exercise: Exercise) -> Reset:
     folder = store.folder if store else state_dir(course)
     stub = pristine_stub(course, exercise, folder)
     if stub is None:
-        raise UsageError(NO_STUB.format(id=exercise.id, file=exercise.learner_paths[0]))
+        why = MISSING if exercise.missing_learner_files() else UNREADABLE
+        raise UsageError(NO_STUB.format(id=exercise.id, file=exercise.learner_paths[0], why=why))
     changed = [name for name, text in stub.files.items() if _read(exercise.directory / name) != text]
     if not changed:
         return Reset([], stub.origin)
@@ -64,6 +67,24 @@ def reset(course: Course, exercise: Exercise) -> Reset:
     if store is not None:
         store.touch(exercise.id)
     return Reset(changed, stub.origin, backup, kept)
+
+
+def stub_origin(course: Course, exercise: Exercise) -> str | None:
+    """Where `grade reset` would take the stub of ``exercise`` from, in words (None: nowhere)."""
+    from grader.learner.pristine import pristine_stub
+
+    stub = pristine_stub(course, exercise, _state_folder(course))
+    return None if stub is None else stub.origin
+
+
+def _state_folder(course: Course) -> Path:
+    """The folder holding the course's snapshots: the store's (it may fall back when the course
+    folder is read-only), else where it would be."""
+    from grader.learner.history import open_store
+    from grader.learner.store import state_dir
+
+    store = open_store(course)
+    return store.folder if store else state_dir(course)
 
 
 def _read(path: Path) -> str | None:

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.course import Course, Exercise
+from grader.course import Course, Exercise, wording
 from grader.errors import UsageError
 
 if TYPE_CHECKING:
     from grader.learner.drill_session import Drills, InProgress, Started
     from grader.learner.review_items import Item
 
-NO_SUCH = "there are {n} review(s) due: choose a number from 1 to {n}."
+NO_SUCH = "there {are} {reviews} due: choose a number from 1 to {n}."
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,8 @@ class Review:
         """The review numbered ``number`` (default: the most overdue)."""
         n = number or 1
         if not 1 <= n <= len(reviews.due):
-            raise UsageError(NO_SUCH.format(n=len(reviews.due)))
+            due = len(reviews.due)
+            raise UsageError(NO_SUCH.format(are=wording.plural(due, "is"), reviews=wording.count(due, "review"), n=due))
         return reviews.due[n - 1]
 
     def in_progress(self, *, now: float | None = None) -> InProgress | None:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.course import Course
+from grader.course.wording import count
 
 if TYPE_CHECKING:
     from grader.learner.review_items import ReviewDone
@@ -46,7 +47,7 @@ STORE_REBUILT = (
     "your progress file {path} could not be used ({reason}). It was kept as {backup} "
     "and a new one was started; {salvage}"
 )
-SALVAGED = "everything that could still be read was copied into it ({rows} records)."
+SALVAGED = "everything that could still be read was copied into it ({records})."
 NOT_SALVAGED = "nothing could be read from the old one."
 STORE_UNAVAILABLE = "your progress could not be saved this time ({reason}); your grade is unaffected."
 
@@ -415,7 +416,7 @@ class Store:
             conn.execute("COMMIT")
         except sqlite3.Error:
             conn.execute("ROLLBACK")  # no review items this time; the gradings are kept
-        salvage = SALVAGED.format(rows=rows) if rows else NOT_SALVAGED
+        salvage = SALVAGED.format(records=count(rows, "record")) if rows else NOT_SALVAGED
         notices.append(STORE_REBUILT.format(path=path, reason=reason, backup=backup.name, salvage=salvage))
         return conn
 

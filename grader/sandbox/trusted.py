@@ -18,6 +18,7 @@ import glob
 import importlib.util
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -26,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,24 @@ ISOLATION_LAYERS = ("network namespace", "landlock", "privileges", "seccomp")
 OUTPUT_KEEP = 8 * 1024  # how much of the learner's printing we keep to show them
 FREEZE_CONFIRM_SECONDS = 1.0
 _STOPPED_STATES = frozenset("TtZX")  # stopped, traced, dead: none of these runs
+# A file in the worker's traceback: named relative to its scratch folder ("cosine.py").
+_TRACEBACK_FILE = re.compile(r'File "([^"\n]+)", line (\d+)')
+
+# Said once, above the checks: where the import stopped, in the file as the learner knows it.
+IMPORT_FAILED_AT = "{where} could not be imported, so no check could call it:\n{traceback}"
+NOT_CALLED_AGAIN = (
+    "{call} was not called again: a call of it earlier in this grading was stopped, and every "
+    "later one would cost as long.\nThat call: {reason}"
+)
+
+
+class TimeLimit(WorkerStopped):
+    """A call ran past its wall-clock or CPU limit: the function hangs, or is far too slow."""
+
+
+class NotCalledAgain(TimeLimit):
+    """An entry point stopped for time earlier in the grading, failed at once instead of being
+    called again: a function that hangs would cost its limit on every check that calls it."""
 
 
 @dataclass
@@ -62,6 +81,8 @@ class WorkerConfig:
     disable_layers: tuple[str, ...] = ()  # for tests of the layers themselves
     required_layers: tuple[str, ...] = ()  # the worker refuses to import the learner's module without these
     gpu_compiler: bool = False  # may run Triton's GPU compiler (ptxas, a C compiler) and only that
+    # name in the scratch folder -> the path the learner knows it by, for what the grader shows them
+    shown_as: dict[str, str] = field(default_factory=dict)
 
 
 def scrubbed_env(scratch: str, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -259,13 +280,15 @@ def worker_for(
     require_isolation: bool = False,
     disable_layers: tuple[str, ...] = (),
     gpu_compiler: bool | None = None,
+    shown_as: dict[str, str] | None = None,
 ) -> Worker:
     """The worker for ``exercise`` over ``files`` (name in the scratch folder, source), built in
     one call: the module to import, limits, what the zygote preloads, forbidden names and
     environment all come from the exercise. With ``require_isolation`` (a grading whose score
     is recorded for someone else) the worker refuses to import the learner's module unless
     every isolation layer holds. A Triton exercise on a CUDA machine (or ``gpu_compiler``)
-    may run Triton's GPU compiler, and nothing else. Not started: :meth:`Worker.start` queues it."""
+    may run Triton's GPU compiler, and nothing else. ``shown_as`` names the files as the learner
+    knows them (an import failure points there). Not started: :meth:`Worker.start` queues it."""
     if gpu_compiler is None:
         gpu_compiler = "triton" in exercise.requires and has_cuda()
     return Worker(
@@ -279,6 +302,7 @@ def worker_for(
             disable_layers=disable_layers,
             required_layers=ISOLATION_LAYERS if require_isolation else (),
             gpu_compiler=gpu_compiler,
+            shown_as=dict(shown_as or {}),
         )
     )
 
@@ -377,6 +401,8 @@ class Worker:
         self._imported = False
         self._zygote: Zygote | None = None
         self.file_label = config.files[0][0] if config.files else config.module_name + ".py"
+        # entry point -> why a call of it ran out of time in this grading (its later calls fail at once)
+        self.timed_out: dict[str, str] = {}
         self.triton_cache: str | None = None
 
     @property
@@ -559,28 +585,48 @@ class Worker:
         if self._imported:
             return
         call = f"the import of {self.file_label}"
+        shown = self.config.shown_as.get(self.file_label, self.file_label)
         try:
             self._connect()
             envelope, _, _ = self._receive(call, self.config.limits.wall_seconds)
         except WorkerStopped as stop:
             self.recycle()
             if stop.exit_status is not None:
-                reason = messages.IMPORT_EXITED.format(file=self.file_label, status=stop.exit_status)
+                reason = messages.IMPORT_EXITED.format(file=shown, status=stop.exit_status)
             else:
-                reason = messages.IMPORT_CRASHED.format(file=self.file_label, reason=stop.reason)
+                reason = messages.IMPORT_CRASHED.format(file=shown, reason=stop.reason)
             self.import_failure = ImportFailed(reason, output=stop.output)
             raise self.import_failure from None
         if not envelope.get("ok"):
             err = _error_fields(envelope.get("error"))
             output = self.drain.take()
+            scratch = self.scratch
             self.recycle()
             if err["type"] == "SystemExit":
-                reason = messages.IMPORT_EXITED.format(file=self.file_label, status=err["message"] or 0)
+                reason = messages.IMPORT_EXITED.format(file=shown, status=err["message"] or 0)
             else:
-                reason = messages.IMPORT_FAILED.format(file=self.file_label, traceback=err["traceback"])
+                where, traceback = self._as_learner_knows(err["traceback"], scratch)
+                reason = IMPORT_FAILED_AT.format(where=where, traceback=traceback)
             self.import_failure = ImportFailed(reason, output=output)
             raise self.import_failure
         self._imported = True
+
+    def _as_learner_knows(self, traceback: str, scratch: str | None) -> tuple[str, str]:
+        """The worker's traceback with each file named as the learner knows it (not the scratch
+        copy), and where it stopped (``path:line``, the deepest frame; the main file if none)."""
+        if scratch:
+            traceback = traceback.replace(scratch.rstrip(os.sep) + os.sep, "")
+        shown = self.config.shown_as
+        where = shown.get(self.file_label, self.file_label)
+
+        def relabel(match: re.Match[str]) -> str:
+            nonlocal where
+            name = shown.get(match.group(1), match.group(1))
+            where = f"{name}:{match.group(2)}"
+            return f'File "{name}", line {match.group(2)}'
+
+        traceback = _TRACEBACK_FILE.sub(relabel, traceback)
+        return where, traceback
 
     def call(
         self, name: str, header: bytes, blobs: list[bytes], *, return_args: bool = False, backward: list[int] | None = None
@@ -592,8 +638,10 @@ class Worker:
         (argument positions) the payload also holds an upstream gradient and the result is
         ``(value, gradients reaching those arguments)``.
         """
-        self.ensure_ready()
         call = f"{name}()"
+        if name in self.timed_out:
+            raise NotCalledAgain(NOT_CALLED_AGAIN.format(call=call, reason=self.timed_out[name]))
+        self.ensure_ready()
         limits = self.config.limits
         start = time.perf_counter()
         envelope: dict[str, Any] = {"op": "call", "name": name, "return_args": return_args}
@@ -602,8 +650,10 @@ class Worker:
         self._send(envelope, header, blobs)
         try:
             envelope, rheader, rblobs = self._receive(call, limits.wall_seconds, cpu_limit=limits.cpu_seconds)
-        except WorkerStopped:
+        except WorkerStopped as stop:
             self.recycle()
+            if isinstance(stop, TimeLimit):
+                self.timed_out[name] = stop.reason
             raise
         elapsed = time.perf_counter() - start
         output = self.drain.take()
@@ -645,9 +695,9 @@ class Worker:
         limits = self.config.limits
         buf = bytearray()
 
-        def stop(reason: str) -> WorkerStopped:
+        def stop(reason: str, kind: type[WorkerStopped] = WorkerStopped) -> WorkerStopped:
             self.kill()
-            return WorkerStopped(reason, output=self.drain.take())
+            return kind(reason, output=self.drain.take())
 
         def read_exact(n: int) -> bytes:
             nonlocal next_cpu_check
@@ -656,11 +706,11 @@ class Worker:
                     raise stop(messages.OUTPUT_FLOOD.format(call=call, limit=limits.output_kb))
                 now = time.monotonic()
                 if now > deadline:
-                    raise stop(messages.WALL_LIMIT.format(call=call, limit=wall_limit))
+                    raise stop(messages.WALL_LIMIT.format(call=call, limit=wall_limit), TimeLimit)
                 if cpu_limit is not None and now >= next_cpu_check:
                     next_cpu_check = now + _POLL_SECONDS
                     if self._cpu_seconds() - cpu_start > cpu_limit:
-                        raise stop(messages.CPU_LIMIT.format(call=call, limit=cpu_limit))
+                        raise stop(messages.CPU_LIMIT.format(call=call, limit=cpu_limit), TimeLimit)
                 watch = [self.resp_r] if self.drain.fd is None else [self.resp_r, self.drain.fd]
                 ready, _, _ = select.select(watch, [], [], min(_POLL_SECONDS, deadline - now))
                 if self.drain.fd is not None and self.drain.fd in ready:
@@ -704,7 +754,7 @@ class Worker:
             return WorkerStopped(messages.EXITED.format(call=call, status=code), output=output, exit_status=code)
         sig = os.WTERMSIG(status)
         if sig == signal.SIGXCPU:
-            return WorkerStopped(messages.CPU_LIMIT.format(call=call, limit=limits.cpu_seconds), output=output)
+            return TimeLimit(messages.CPU_LIMIT.format(call=call, limit=limits.cpu_seconds), output=output)
         if sig == signal.SIGSEGV:
             return WorkerStopped(messages.SEGFAULT.format(call=call), output=output)
         if sig == signal.SIGKILL:
@@ -782,4 +832,4 @@ def _error_fields(err: Any) -> dict[str, Any]:
     }
 
 
-__all__ = ["Worker", "WorkerConfig", "check_isolation", "has_cuda", "prestart", "scrubbed_env", "shutdown_now", "worker_for"]
+__all__ = ["NotCalledAgain", "TimeLimit", "Worker", "WorkerConfig", "check_isolation", "has_cuda", "prestart", "scrubbed_env", "shutdown_now", "worker_for"]

@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from grader.course import Course, Exercise
+from grader.course.wording import count
 from grader.instructor.publish.plan import ExercisePlan, keep_only
 
 NB_FORMAT = {"nbformat": 4, "nbformat_minor": 5}
 SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 HIDDEN_TITLE = "a check your instructor runs when grading"
+CHECK_TITLE = "# {id} · {check}: {points}"  # a grade cell's first line
 # Each test cell runs in the learner's kernel, beside their code: it can only be a self-check.
 SELF_CHECK = (
     "# A self-check: it runs in your notebook, so it informs you but cannot vouch for you. The trusted score\n"
@@ -155,7 +157,8 @@ def nbgrader_notebook(plan: ExercisePlan, seed: int) -> dict[str, Any]:
         if spec.function.startswith("Test"):
             continue  # classes are not run in notebooks (their points stay out of the notebook total)
         check_source = keep_only(plan.sources[spec.file], [spec.function])
-        title = f"# {ex.id} · {spec.function.removeprefix('test_').replace('_', ' ')}: {spec.points:g} points"
+        points = count(spec.points, "point")
+        title = CHECK_TITLE.format(id=ex.id, check=spec.function.removeprefix("test_").replace("_", " "), points=points)
         body = [
             "from grader.checking.notebook import run_check",
             "",
@@ -168,7 +171,7 @@ def nbgrader_notebook(plan: ExercisePlan, seed: int) -> dict[str, Any]:
         else:
             # Nothing outside the hidden region names the check: the release shows only its points.
             hidden_count += 1
-            body = [f"# {ex.id} · {HIDDEN_TITLE}: {spec.points:g} points", HIDDEN_BEGIN, title, *body,
+            body = [CHECK_TITLE.format(id=ex.id, check=HIDDEN_TITLE, points=points), HIDDEN_BEGIN, title, *body,
                     f"REFERENCE = {_string_literal(reference or '')}", call + ", reference=REFERENCE)", HIDDEN_END]
             grade_id = f"hidden_check_{hidden_count}"
         cells.append(

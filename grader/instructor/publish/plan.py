@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.course import EXERCISE_FILE, Exercise
+from grader.course.wording import count
 from grader.errors import CourseError
 
 INSTRUCTOR_FIXTURES = ("reference", "reference_process")
@@ -30,7 +31,7 @@ WHY_VISIBILITY = "visibility '{level}'"
 WHY_REFERENCE = "compares with the reference"
 WHY_CLASS = "test classes are kept whole with the instructor"
 CHECKS_BROKEN = "the checks of {id} could not be collected, so nothing was published:\n{error}"
-POINTS_MISMATCH = "{id}: the checks carry {found:g} points but exercise.yaml says {points}; run grade verify {id}"
+POINTS_MISMATCH = "{id}: the checks carry {found} but exercise.yaml says {points}; run grade verify {id}"
 
 
 @dataclass
@@ -221,5 +222,6 @@ def plan_exercise(ex: Exercise) -> ExercisePlan:
             public_sources[relative] = keep_only(source, keep)
     total = sum(c.points for c in checks)
     if abs(total - ex.points) > 1e-9:
-        raise CourseError(ex.directory / EXERCISE_FILE, POINTS_MISMATCH.format(id=ex.id, found=total, points=ex.points), field="points")
+        mismatch = POINTS_MISMATCH.format(id=ex.id, found=count(total, "point"), points=ex.points)
+        raise CourseError(ex.directory / EXERCISE_FILE, mismatch, field="points")
     return ExercisePlan(ex, checks, public_sources, sources)

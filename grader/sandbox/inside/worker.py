@@ -31,7 +31,9 @@ def _learner_traceback(exc: BaseException, scratch: str) -> str:
         lines.append(f'  File "{name}", line {f.lineno}, in {f.name}\n')
         if f.line:
             lines.append(f"    {f.line}\n")
-    lines.extend(traceback.format_exception_only(type(exc), exc))
+    # A SyntaxError names its file itself: relative, as the frames above, never the scratch path.
+    only = "".join(traceback.format_exception_only(type(exc), exc))
+    lines.append(only.replace(scratch.rstrip(os.sep) + os.sep, ""))
     return "".join(lines)[-4000:]
 
 
