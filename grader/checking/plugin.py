@@ -28,9 +28,8 @@ from grader.checking.expect import _active as active_submissions
 from grader.checking.misconceptions import Misconception, matching
 from grader.checking.proxy import Submission
 from grader.checking.results import CheckResult
-from grader.sandbox.failures import ImportFailed, NotImplementedYet, SubmissionFailure
+from grader.sandbox.failures import ImportFailed, NotCalledAgain, NotImplementedYet, SubmissionFailure
 from grader.sandbox.messages import IMPORT_CRASHED
-from grader.sandbox.trusted import NotCalledAgain
 
 SETUP_ERROR = "this check could not be prepared, so it earned no points: {error}"
 CHECK_ERROR = (

@@ -58,3 +58,12 @@ class BadResult(SubmissionFailure):
 
 class ForbiddenCall(SubmissionFailure):
     """The learner's function uses a call that the exercise forbids."""
+
+
+class TimeLimit(WorkerStopped):
+    """A call ran past its wall-clock or CPU limit: the function hangs, or is far too slow."""
+
+
+class NotCalledAgain(TimeLimit):
+    """An entry point stopped for time earlier in the grading, failed at once instead of being
+    called again: a function that hangs would cost its limit on every check that calls it."""

@@ -38,7 +38,9 @@ from grader.sandbox.failures import (
     ImportFailed,
     LearnerRaised,
     MissingFunction,
+    NotCalledAgain,
     SubmissionFailure,
+    TimeLimit,
     WorkerStopped,
 )
 
@@ -59,15 +61,6 @@ NOT_CALLED_AGAIN = (
     "{call} was not called again: a call of it earlier in this grading was stopped, and every "
     "later one would cost as long.\nThat call: {reason}"
 )
-
-
-class TimeLimit(WorkerStopped):
-    """A call ran past its wall-clock or CPU limit: the function hangs, or is far too slow."""
-
-
-class NotCalledAgain(TimeLimit):
-    """An entry point stopped for time earlier in the grading, failed at once instead of being
-    called again: a function that hangs would cost its limit on every check that calls it."""
 
 
 @dataclass
