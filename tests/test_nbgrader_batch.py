@@ -163,7 +163,7 @@ def test_scores_go_into_nbgrader_gradebook_cell_by_cell(nbclass):
     nbcourse, rows, run = nbclass["nbcourse"], nbclass["rows"], nbclass["run"]
     assert run.exit_code == 1, run.output  # "broken" could not be graded
     graded = [c for c in nbclass["source"]["cells"] if c["metadata"]["nbgrader"].get("grade")]
-    assert f"wrote {5 * len(graded)} grade(s) of 5 submission(s) into nbgrader's gradebook" in run.output
+    assert f"wrote {5 * len(graded)} grades of 5 submissions into nbgrader's gradebook" in run.output
     total, cells = _scores(nbcourse, "right")
     assert total == 20 == rows["right"]["score"]
     assert set(cells) == {c["metadata"]["nbgrader"]["grade_id"] for c in graded}
