@@ -12,7 +12,6 @@ code could replace the check, so it says it is a self-check: trusted scores come
 from __future__ import annotations
 
 import ast
-import json
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -20,9 +19,10 @@ from typing import Any
 
 from grader.course import Course, Exercise
 from grader.course.wording import count
+from grader.errors import UsageError
 from grader.instructor.publish.plan import ExercisePlan, keep_only
 
-NB_FORMAT = {"nbformat": 4, "nbformat_minor": 5}
+NEEDS_NBFORMAT = "the nbgrader notebooks are written with nbformat: pip install 'grade[instructor]' (or nbformat)"
 SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 HIDDEN_TITLE = "a check your instructor runs when grading"
@@ -129,16 +129,11 @@ def _helpers_needed(body: str, helpers: dict[str, str]) -> list[str]:
     return sorted(needed, key=order.index)
 
 
-def _cell(cell_type: str, source: str, cell_id: str, nbgrader: dict[str, Any]) -> dict[str, Any]:
-    cell: dict[str, Any] = {
-        "cell_type": cell_type,
-        "id": cell_id,
-        "metadata": {"nbgrader": {"schema_version": 3, **nbgrader}},
-        "source": source.splitlines(keepends=True),
-    }
-    if cell_type == "code":
-        cell.update(execution_count=None, outputs=[])
-    return cell
+def _cell(cell_type: str, source: str, cell_id: str, nbgrader: dict[str, Any]) -> Any:
+    from nbformat import v4
+
+    make = v4.new_code_cell if cell_type == "code" else v4.new_markdown_cell
+    return make(source, id=cell_id, metadata={"nbgrader": {"schema_version": 3, **nbgrader}})
 
 
 def nbgrader_notebook(plan: ExercisePlan, seed: int) -> dict[str, Any]:
@@ -177,24 +172,33 @@ def nbgrader_notebook(plan: ExercisePlan, seed: int) -> dict[str, Any]:
         cells.append(
             _cell("code", "\n".join(body) + "\n", grade_id, {"grade": True, "solution": False, "locked": True, "grade_id": grade_id, "points": spec.points})
         )
-    return {
-        "cells": cells,
-        "metadata": {
+    from nbformat import v4
+
+    return v4.new_notebook(
+        cells=cells,
+        metadata={
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
             "language_info": {"name": "python"},
         },
-        **NB_FORMAT,
-    }
+    )
 
 
 def write_nbgrader(plans: list[ExercisePlan], dest: Path, seed_for: Callable[[Exercise], int]) -> list[Path]:
-    """One source notebook per plan under ``dest/source/``, each check seeded with ``seed_for(exercise)``."""
+    """One source notebook per plan under ``dest/source/``, each check seeded with ``seed_for(exercise)``.
+
+    Built and written with nbformat (imported here: only publishing needs it)."""
+    try:
+        import nbformat
+    except ImportError:
+        raise UsageError(NEEDS_NBFORMAT) from None
     written = []
     for plan in plans:
         folder = dest / "source" / plan.exercise.folder
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{plan.exercise.folder}.ipynb"
-        path.write_text(json.dumps(nbgrader_notebook(plan, seed_for(plan.exercise)), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        notebook = nbgrader_notebook(plan, seed_for(plan.exercise))
+        nbformat.validate(notebook)  # what Jupyter and nbgrader will accept, checked before anyone opens it
+        nbformat.write(notebook, str(path))
         written.append(path)
     return written
 
