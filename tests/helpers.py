@@ -6,6 +6,8 @@ import dataclasses
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from grader.checking.results import ExerciseResult
 from grader.course import Exercise, Limits, load_course
 from grader.grading.runner import grade
@@ -35,3 +37,10 @@ def by_name(result: ExerciseResult) -> dict[str, object]:
 def reference_with(replacement: str) -> str:
     """The reference with extra code appended (later definitions win)."""
     return REFERENCE + "\n\n" + textwrap.dedent(replacement)
+
+
+def learner_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, root: Path) -> None:
+    """A learner's commands run on ``root``, with their state under ``tmp_path``, never the machine's."""
+    monkeypatch.setenv("GRADE_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("GRADE_COURSE", str(root))

@@ -26,6 +26,8 @@ from grader.course import load_course
 from grader.learner.pristine import looks_like_stub
 from grader.learner.store import Store, course_key
 
+from .helpers import learner_environment
+
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = "ex01_cosine_similarity"
 STUB = (ROOT / "exercises" / FOLDER / "cosine.py").read_text()
@@ -46,9 +48,7 @@ def make_course(root: Path, *, with_solutions: bool = True) -> Path:
 @pytest.fixture
 def course_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = make_course(tmp_path / "course")
-    monkeypatch.setenv("GRADE_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("GRADE_COURSE", str(root))
+    learner_environment(monkeypatch, tmp_path, root)
     return root
 
 

@@ -14,6 +14,7 @@ from grader.cli import main
 from grader.sandbox import trusted
 
 from .conftest import ROOT
+from .helpers import learner_environment
 
 FOLDERS = ("ex01_cosine_similarity", "ex02_norms")
 STUB = (ROOT / "exercises" / FOLDERS[0] / "cosine.py").read_text()
@@ -33,9 +34,7 @@ def make_course(root: Path, folders: tuple[str, ...] = FOLDERS) -> Path:
 @pytest.fixture
 def course_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = make_course(tmp_path / "course")
-    monkeypatch.setenv("GRADE_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("GRADE_COURSE", str(root))
+    learner_environment(monkeypatch, tmp_path, root)
     monkeypatch.chdir(root)  # the learner's place: paths are shown as they know them from here
     return root
 

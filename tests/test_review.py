@@ -24,6 +24,7 @@ from grader.learner.review_items import AGAIN, DAY, GOOD, HARD, schedule
 from grader.learner.store import SCHEMA_VERSION, Store, course_key
 
 from .conftest import ROOT
+from .helpers import learner_environment
 
 FOLDER = "ex01_cosine_similarity"
 REFERENCE = (ROOT / "solutions" / FOLDER / "cosine.py").read_text()
@@ -68,9 +69,7 @@ def make_course(root: Path, ids: tuple[str, ...] = ("ex01",), topics: dict[str, 
 @pytest.fixture
 def course_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = make_course(tmp_path / "course")
-    monkeypatch.setenv("GRADE_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("GRADE_COURSE", str(root))
+    learner_environment(monkeypatch, tmp_path, root)
     return root
 
 
