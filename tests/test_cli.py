@@ -45,6 +45,7 @@ def test_json_uses_gradescope_names(course_dir):
     result = grade(course_dir, "ex01", "--json", "--seed", "9")
     data = json.loads(result.output)
     assert data["score"] == 0 and data["max_score"] == 20 and data["seed"] == 9
+    assert data["ungraded_points"] == 0 and data["full_marks"] is False  # every check ran here
     test = data["tests"][0]
     assert {"name", "score", "max_score", "status", "output"} <= set(test)
     assert test["status"] == "failed" and "NotImplementedError" in test["output"]
@@ -57,6 +58,7 @@ def test_gradescope_results_file(course_dir, tmp_path):
     data = json.loads(out.read_text())
     assert data["score"] == 0 and len(data["tests"]) == 11
     assert all(t["visibility"] == "visible" and t["max_score"] > 0 for t in data["tests"])
+    assert sum(t["max_score"] for t in data["tests"]) == data["extra_data"]["max_score"] == 20  # what Gradescope totals
 
 
 def test_same_seed_replays_the_same_messages(course_dir, tmp_path):

@@ -81,6 +81,7 @@ def test_outcomes_match_what_each_submission_deserves(graded_class):
     }
     assert not wrong, wrong
     for row in rows.values():
+        assert row["ungraded_points"] == 0  # every check of ex01 runs here: all 20 points are graded
         if row["outcome"] == "full":
             assert row["score"] == row["max_score"] == 20
         assert row["checks"] or row["outcome"] == "error"
@@ -117,6 +118,7 @@ def test_exports_are_complete_and_consistent(graded_class):
     assert {r["learner"] for r in table} == set(rows)
     for r in table:
         assert float(r["score"]) == rows[r["learner"]]["score"]
+        assert float(r["max_score"]) == rows[r["learner"]]["max_score"] and r["ungraded_points"] == "0"
         assert r["replay"] == f"grade ex01 --file {rows[r['learner']]['source']} --seed {r['seed']}"
     with sqlite3.connect(base / "grades.sqlite") as db:
         assert db.execute("SELECT COUNT(*) FROM grades").fetchone()[0] == len(rows)

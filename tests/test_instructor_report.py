@@ -158,3 +158,25 @@ def test_the_page_is_laid_out_by_an_autoescaping_template():
     env = _environment()
     assert env.autoescape is True and TEMPLATE in env.list_templates()
     assert isinstance(env.loader, jinja2.PackageLoader)
+
+
+def test_checks_not_run_are_in_no_total_nor_failure_rate():
+    """Rows with a check not run where they were graded (a speed check without a GPU): the card
+    is out of the graded points and names the ungraded ones; the check has no failure rate. A row
+    exported before ``ungraded_points`` existed (its skipped points still in max_score) reads the same."""
+    pytest.importorskip("matplotlib")
+    from grader.instructor.report import page_data
+
+    def row(learner: str, score: float, status: str, **extra: float) -> dict:
+        checks = [{"name": "right", "max_score": 8.0, "score": score, "status": status},
+                  {"name": "fast on a GPU", "max_score": 2.0, "score": 0.0, "status": extra.pop("speed", "ungraded")}]
+        return {"learner": learner, "exercise": "ex15", "score": score, "outcome": "full" if score else "zero",
+                "checks": checks, "seconds": 1.0, "reason": "", **extra}
+
+    broken = {"learner": "broken", "exercise": "ex15", "score": 0.0, "max_score": 10.0, "outcome": "error", "checks": []}
+    rows = [row("new", 8.0, "passed", max_score=8.0, ungraded_points=2.0),
+            row("old", 0.0, "failed", max_score=10.0, speed="skipped"), broken]
+    page = page_data({"course": "C"}, rows)
+    assert (page["cards"][0]["max"], page["cards"][0]["ungraded"]) == ("8", "2 points ungraded")
+    assert [c[0] for c in page["exercises"][0]["checks"]] == ["right"]
+    assert sorted(r[3] for r in page["slowest"]) == ["0/10", "0/8", "8/8"]  # the error row graded nothing

@@ -1,12 +1,27 @@
 """The one data structure every output is rendered from: score card, JSON, Gradescope.
 
 Changes when a result gains a field or an output format.
+
+The totals have one definition, here: a check this machine did not run (pytest skipped it, e.g.
+a speed check that needs a GPU) is *ungraded*. Its points are in no total: ``graded_max`` is
+the points of the checks that ran (and the points of hidden checks, which the card names apart),
+``full_marks`` means every graded point, and every output (card, ``--json``, Gradescope,
+the gradebook) says ``score`` out of ``graded_max`` and lists the ungraded points beside it.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from grader.course.wording import count, plural
+
+UNGRADED = "ungraded"  # the status every output gives a check this machine did not run
+NOT_RUN = ("skipped", UNGRADED)  # pytest's word (the plugin records it) and the outputs' word
+UNGRADED_TAG = "ungraded"  # Gradescope: the tag of a check it did not grade
+GRADESCOPE_UNGRADED = "{name} (ungraded)"
+GRADESCOPE_UNGRADED_OUTPUT = "Not run on the grading machine, so its {points} {are} in no total: {reason}"
+GRADESCOPE_UNGRADED_NOTE = "{points} {are} not graded here, and counted in no total: {reasons}"
 
 
 @dataclass
@@ -15,7 +30,7 @@ class CheckResult:
     test_id: str  # the check function (with parameters), stable across runs
     score: float
     max_score: float
-    status: str  # passed | failed | error
+    status: str  # passed | failed | error | skipped (not run here: ungraded, see NOT_RUN)
     output: str = ""  # for the learner
     visibility: str = "visible"
     misconception: str | None = None
@@ -26,13 +41,18 @@ class CheckResult:
     def passed(self) -> bool:
         return self.status == "passed"
 
+    @property
+    def ungraded(self) -> bool:
+        """Not run on this machine (e.g. it needs a GPU): its points count in no total."""
+        return self.status in NOT_RUN
+
 
 @dataclass
 class ExerciseResult:
     exercise: str
     title: str
     seed: int
-    max_score: float
+    max_score: float  # the exercise's points, graded here or not: the totals use graded_max
     checks: list[CheckResult] = field(default_factory=list)
     seconds: float = 0.0
     file: str = ""
@@ -47,13 +67,38 @@ class ExerciseResult:
         return sum(c.score for c in self.checks)
 
     @property
+    def graded_checks(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.ungraded]
+
+    @property
+    def ungraded(self) -> list[CheckResult]:
+        """The checks this machine did not run: each with its points (max_score) and reason (output)."""
+        return [c for c in self.checks if c.ungraded]
+
+    @property
+    def ungraded_points(self) -> float:
+        return sum(c.max_score for c in self.ungraded)
+
+    @property
     def skipped_points(self) -> float:
-        return sum(c.max_score for c in self.checks if c.status == "skipped")
+        """The older name of :attr:`ungraded_points`."""
+        return self.ungraded_points
+
+    @property
+    def graded_max(self) -> float:
+        """The most this grading can score: every point but the ungraded ones. Every total is out of this."""
+        return self.max_score - self.ungraded_points
+
+    @property
+    def ungraded_reasons(self) -> list[str]:
+        """Why the ungraded checks did not run, each reason once, in the checks' order."""
+        return list(dict.fromkeys(c.output.strip() for c in self.ungraded if c.output.strip()))
 
     @property
     def full_marks(self) -> bool:
-        ran = [c for c in self.checks if c.status != "skipped"]
-        return bool(ran) and all(c.passed for c in ran) and self.score >= self.max_score - self.skipped_points
+        """Every graded point earned (by at least one check that ran)."""
+        ran = self.graded_checks
+        return bool(ran) and all(c.passed for c in ran) and self.score >= self.graded_max
 
     def to_json(self, *, instructor: bool = False) -> dict[str, Any]:
         tests = []
@@ -61,12 +106,16 @@ class ExerciseResult:
             row = {k: v for k, v in asdict(c).items() if instructor or k != "detail"}
             row.pop("test_id")
             row["id"] = c.test_id
+            if c.ungraded:
+                row["status"] = UNGRADED
             tests.append(row)
         return {
             "exercise": self.exercise,
             "title": self.title,
             "score": self.score,
-            "max_score": self.max_score,
+            "max_score": self.graded_max,
+            "ungraded_points": self.ungraded_points,
+            "full_marks": self.full_marks,
             "seed": self.seed,
             "execution_time": round(self.seconds, 3),
             "file": self.file,
@@ -77,25 +126,52 @@ class ExerciseResult:
         }
 
     def to_gradescope(self) -> dict[str, Any]:
-        """Gradescope's autograder ``results.json``."""
+        """Gradescope's autograder ``results.json``.
+
+        Gradescope totals the tests' ``max_score``, so an ungraded check is listed with a
+        ``max_score`` of 0 (named and tagged as ungraded, its points and reason in its output),
+        and the top-level ``score`` is given: both come to ``score`` out of ``graded_max``.
+        """
+        output = f"{self.exercise} {self.title}: seed {self.seed}"
+        if self.ungraded:
+            points = self.ungraded_points
+            output += "\n\n" + GRADESCOPE_UNGRADED_NOTE.format(
+                points=count(points, "point"), are=plural(points, "is"), reasons="; ".join(self.ungraded_reasons)
+            )
+        if self.import_failure:
+            output += f"\n\n{self.import_failure}"
         return {
             "score": self.score,
             "execution_time": round(self.seconds, 3),
-            "output": f"{self.exercise} {self.title}: seed {self.seed}" + (f"\n\n{self.import_failure}" if self.import_failure else ""),
+            "output": output,
             "visibility": "visible",
             "stdout_visibility": "hidden",
-            "tests": [
-                {
-                    "name": c.name,
-                    "number": f"{self.exercise}.{i + 1}",
-                    "score": c.score,
-                    "max_score": c.max_score,
-                    "status": "passed" if c.passed else "failed",
-                    "output": c.output,
-                    "visibility": c.visibility,
-                    "tags": [self.exercise] + ([c.misconception] if c.misconception else []),
-                }
-                for i, c in enumerate(self.checks)
-                if c.status != "skipped"
-            ],
+            "extra_data": {"max_score": self.graded_max, "ungraded_points": self.ungraded_points},
+            "tests": [self._gradescope_test(i, c) for i, c in enumerate(self.checks)],
         }
+
+    def _gradescope_test(self, i: int, c: CheckResult) -> dict[str, Any]:
+        test: dict[str, Any] = {
+            "name": c.name,
+            "number": f"{self.exercise}.{i + 1}",
+            "score": c.score,
+            "max_score": c.max_score,
+            "status": "passed" if c.passed else "failed",
+            "output": c.output,
+            "visibility": c.visibility,
+            "tags": [self.exercise] + ([c.misconception] if c.misconception else []),
+        }
+        if c.ungraded:
+            # Neither passed nor failed: Gradescope knows only those two, so no status (a test out
+            # of 0 points), and the name, the tag and the output say that it was not graded.
+            del test["status"]
+            test.update(
+                name=GRADESCOPE_UNGRADED.format(name=c.name),
+                score=0.0,
+                max_score=0.0,
+                output=GRADESCOPE_UNGRADED_OUTPUT.format(
+                    points=count(c.max_score, "point"), are=plural(c.max_score, "is"), reason=c.output
+                ),
+                tags=[self.exercise, UNGRADED_TAG],
+            )
+        return test

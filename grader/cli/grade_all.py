@@ -52,7 +52,7 @@ def command(ctx: click.Context, seed: int | None, as_json: bool) -> None:
         run.record(row)  # outside the ticker, which clears its line: a first solve's note stays readable
         result = row.result
         mark = click.style("✓", fg="green") if result.full_marks else click.style("✗", fg="red")
-        score = f"{mark} {result.score:g}/{result.max_score:g}"
+        score = f"{mark} {result.score:g}/{result.graded_max:g}"
         click.echo(DONE_LINE.format(head=head, score=score, seconds=result.seconds), err=as_json)
     summary = run.summary()
     if as_json:

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.course import Course, Exercise
+from grader.course.wording import count
 from grader.errors import GradeError, IsolationMissing, UsageError
 from grader.instructor.gradebook import Gradebook, Row
 from grader.instructor.matching import SKIPPED_PARTS, Located, map_files, read_source
@@ -69,6 +70,7 @@ NO_ASSIGNMENT = (
     "nothing in {submitted} is an exercise of this course: its assignments are {found}; the exercises' "
     "nbgrader assignments are named after their folders ({known})"
 )
+UNGRADED_REASON = "{points} ungraded, in no total ({reasons})"  # checks the grading machine could not run
 POOL_DIED = (
     "the process grading this submission was killed while it ran (twice, the second time alone): "
     "the code probably signals or kills other processes. Scored 0; review it by hand."
@@ -231,11 +233,15 @@ def _reason(result: object) -> tuple[str, str]:
     assert isinstance(result, ExerciseResult)
     if any(c.test_id == COLLECTION for c in result.checks):
         return "error", "the checks could not be loaded: " + result.checks[-1].output.splitlines()[-1][:300]
+    ungraded = []
+    if result.ungraded:
+        points = count(result.ungraded_points, "point")
+        ungraded.append(UNGRADED_REASON.format(points=points, reasons="; ".join(result.ungraded_reasons)))
     if result.full_marks:
-        return "full", "full marks"
-    parts: list[str] = list(result.notes)
+        return "full", "; ".join(["full marks", *ungraded])
+    parts: list[str] = [*result.notes, *ungraded]
     for c in result.checks:
-        if c.passed:
+        if c.passed or c.ungraded:  # an ungraded check lost nothing: its points are in no total
             continue
         lines = [line.strip() for line in c.output.splitlines() if line.strip()]
         said = next((line for line in lines if line.lower().startswith(("your ", "this looks like"))), lines[-1] if lines else c.status)
@@ -272,6 +278,8 @@ def grade_task(task: Task) -> Row:
         return Row(score=0.0, outcome="error", reason=reason + "\n" + traceback.format_exc(limit=3), checks=[], seconds=0.0, **base)  # type: ignore[arg-type]
     outcome, reason = _reason(result)
     checks = result.to_json(instructor=True)["tests"]
+    # The totals of the grading itself: the points graded, and those of checks not run here apart.
+    base.update(max_score=result.graded_max, ungraded_points=result.ungraded_points)
     return Row(score=result.score, outcome=outcome, reason=reason, checks=checks, seconds=round(result.seconds, 3), **base)  # type: ignore[arg-type]
 
 

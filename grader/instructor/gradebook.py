@@ -4,6 +4,11 @@ Beside the rows it keeps the files that were handed in but matched no exercise, 
 reason (replaced whole by each run, since they are found again every time), and exports them
 too: the JSON's ``unmatched`` list, and CSV rows whose outcome is ``unmatched``.
 
+A row's ``max_score`` is the points graded in it; the points of checks that were not run on the
+grading machine (a speed check without a GPU) are its ``ungraded_points``, in no total (see
+:mod:`grader.checking.results`). A gradebook written before that column existed is migrated when
+opened: its rows are kept, each with its ungraded points taken out of its ``max_score``.
+
 SQLite because it is embedded (nothing to run) and transactional: each graded submission
 is committed on its own, so a crash or Ctrl-C loses at most the submissions in flight and
 a rerun grades only what is missing. CSV and JSON are exports of it, written to a temporary
@@ -24,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.checking.results import NOT_RUN, UNGRADED
 from grader.errors import UsageError
 
 FORMAT = "grade-gradebook/1"
@@ -35,7 +41,8 @@ CREATE TABLE IF NOT EXISTS grades (
     attempt INTEGER NOT NULL,
     seed INTEGER NOT NULL,
     score REAL NOT NULL,
-    max_score REAL NOT NULL,
+    max_score REAL NOT NULL,        -- the points graded (those of the checks that ran)
+    ungraded_points REAL NOT NULL DEFAULT 0,  -- the points of checks not run on the grading machine
     outcome TEXT NOT NULL,          -- full | partial | zero | error
     reason TEXT NOT NULL,
     checks TEXT NOT NULL,           -- JSON list of per-check results
@@ -64,7 +71,7 @@ CREATE TABLE IF NOT EXISTS similarity (
 );
 """
 CSV_FIELDS = (
-    "learner", "exercise", "attempt", "seed", "score", "max_score", "outcome", "reason",
+    "learner", "exercise", "attempt", "seed", "score", "max_score", "ungraded_points", "outcome", "reason",
     "failed_checks", "misconceptions", "seconds", "similar_to", "replay",
 )
 WRONG_SECRET = (
@@ -91,6 +98,7 @@ class Row:
     origin: str
     code_sha256: str
     code: str
+    ungraded_points: float = 0.0  # the points of checks not run on the grading machine: not in max_score
     graded_at: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
 
     @property
@@ -105,8 +113,33 @@ class Gradebook:
         try:
             self.db = sqlite3.connect(str(path), timeout=30)
             self.db.executescript(SCHEMA)
+            self._migrate()
         except sqlite3.DatabaseError as exc:
             raise UsageError(NOT_A_GRADEBOOK.format(path=path, error=exc)) from None
+
+    def _migrate(self) -> None:
+        """Bring a gradebook written by an older grader up to this schema, keeping every row."""
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(grades)")}
+        if "ungraded_points" in columns:
+            return
+        # Before: max_score was the exercise's points, counting checks skipped on the grading
+        # machine. Now their points are the row's ungraded_points, in no total.
+        with self.db:
+            self.db.execute("ALTER TABLE grades ADD COLUMN ungraded_points REAL NOT NULL DEFAULT 0")
+            rows = self.db.execute("SELECT learner, exercise, attempt, max_score, checks FROM grades").fetchall()
+            for learner, exercise, attempt, max_score, checks_json in rows:
+                checks = json.loads(checks_json)
+                not_run = [c for c in checks if c.get("status") in NOT_RUN]
+                if not not_run:
+                    continue
+                for c in not_run:
+                    c["status"] = UNGRADED
+                ungraded = sum(float(c.get("max_score", 0.0)) for c in not_run)
+                self.db.execute(
+                    "UPDATE grades SET max_score = ?, ungraded_points = ?, checks = ?"
+                    " WHERE learner = ? AND exercise = ? AND attempt = ?",
+                    (max_score - ungraded, ungraded, json.dumps(checks), learner, exercise, attempt),
+                )
 
     def close(self) -> None:
         self.db.close()
@@ -227,7 +260,7 @@ class Gradebook:
         writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS)
         writer.writeheader()
         for r in self.rows():
-            failed = [c for c in r.checks if c.get("status") != "passed"]
+            failed = [c for c in r.checks if c.get("status") not in ("passed", *NOT_RUN)]
             writer.writerow({
                 "learner": r.learner,
                 "exercise": r.exercise,
@@ -235,6 +268,7 @@ class Gradebook:
                 "seed": r.seed,
                 "score": f"{r.score:g}",
                 "max_score": f"{r.max_score:g}",
+                "ungraded_points": f"{r.ungraded_points:g}",
                 "outcome": r.outcome,
                 "reason": r.reason,
                 "failed_checks": "; ".join(c["name"] for c in failed),

@@ -6,6 +6,10 @@ pairs flagged as near-identical. Plots are drawn with matplotlib (Agg, no displa
 embedded as base64 PNG data URIs, so the page is one file that opens anywhere, offline. The
 numbers are computed here; ``templates/report.html`` (jinja2, autoescaped) lays them out.
 
+Totals are the gradebook's: a row's ``max_score`` is the points graded in it, and the points of
+checks that were not run on the grading machine are its ``ungraded_points``, said beside the total
+and in no score, mean or failure rate (rows exported before that field are read the same way).
+
 The page holds learners' grades, so by default it never lands where git would track it: beside
 the gradebook when that is outside any course, else in the course's self-ignoring ``reports/``.
 """
@@ -21,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.checking.results import NOT_RUN
 from grader.course import find_course_root
 from grader.course.wording import count, plural
 from grader.errors import UsageError
@@ -39,6 +44,7 @@ REPORTS_DIR = "reports"  # inside a course: ignored by git through its own .giti
 REPORT_NAME = "{stem}.report.html"  # outside any course: beside the gradebook
 SELF_IGNORE = "# grade report's pages hold learners' grades: git ignores this whole folder.\n*\n"
 SLOWEST = 10
+UNGRADED = "{points} ungraded"  # beside an exercise's total: points of checks not run where it was graded
 COLOURS = {"bar": "#3b6ea8", "fail": "#c0392b", "misc": "#8e44ad", "ok": "#27ae60"}
 
 
@@ -46,7 +52,8 @@ COLOURS = {"bar": "#3b6ea8", "fail": "#c0392b", "misc": "#8e44ad", "ok": "#27ae6
 class ExerciseStats:
     id: str
     rows: list[dict[str, Any]]
-    max_score: float = 0.0
+    max_score: float = 0.0  # the points graded
+    ungraded_points: float = 0.0  # the points of checks not run where it was graded, in no total
     checks: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (failed, graded)
     misconceptions: Counter[str] = field(default_factory=Counter)
 
@@ -55,17 +62,34 @@ class ExerciseStats:
         return [r["score"] for r in self.rows]
 
 
+def totals(row: dict[str, Any]) -> tuple[float, float]:
+    """A row's (points graded, points ungraded). A row exported before ``ungraded_points`` existed
+    counted the checks not run in its ``max_score``: they are taken out of it here."""
+    if "ungraded_points" in row:
+        return float(row["max_score"]), float(row["ungraded_points"])
+    ungraded = sum(float(c.get("max_score", 0.0)) for c in row.get("checks", []) if c.get("status") in NOT_RUN)
+    return float(row["max_score"]) - ungraded, ungraded
+
+
 def _stats(rows: list[dict[str, Any]]) -> list[ExerciseStats]:
     by_ex: dict[str, ExerciseStats] = {}
     for r in rows:
         st = by_ex.setdefault(r["exercise"], ExerciseStats(r["exercise"], []))
         st.rows.append(r)
-        st.max_score = max(st.max_score, float(r["max_score"]))
-        for c in r.get("checks", []):
-            failed, graded = st.checks.get(c["name"], (0, 0))
-            st.checks[c["name"]] = (failed + (c.get("status") != "passed"), graded + 1)
-            if c.get("misconception") and c.get("status") != "passed":
-                st.misconceptions[c["misconception"]] += 1
+    for st in by_ex.values():
+        # A row that could not be graded knows only the exercise's points, not what ran: the
+        # graded rows say the total when there are any.
+        graded = [r for r in st.rows if r.get("outcome") != "error"] or st.rows
+        st.max_score = max(totals(r)[0] for r in graded)
+        st.ungraded_points = max(totals(r)[1] for r in graded)
+        for r in st.rows:
+            for c in r.get("checks", []):
+                if c.get("status") in NOT_RUN:
+                    continue  # not run: neither failed nor graded
+                failed, graded_n = st.checks.get(c["name"], (0, 0))
+                st.checks[c["name"]] = (failed + (c.get("status") != "passed"), graded_n + 1)
+                if c.get("misconception") and c.get("status") != "passed":
+                    st.misconceptions[c["misconception"]] += 1
     return [by_ex[k] for k in sorted(by_ex)]
 
 
@@ -141,6 +165,7 @@ def page_data(document: dict[str, Any], rows: list[dict[str, Any]], *, source: s
         cards.append({
             "id": st.id, "mean": f"{statistics.mean(scores):.1f}", "max": f"{st.max_score:g}",
             "median": f"{statistics.median(scores):g}", "full": f"{100 * full / len(scores):.0f}",
+            "ungraded": UNGRADED.format(points=count(st.ungraded_points, "point")) if st.ungraded_points else "",
         })
     exercises = []
     for st in stats:
@@ -167,7 +192,8 @@ def page_data(document: dict[str, Any], rows: list[dict[str, Any]], *, source: s
         "cards": cards,
         "exercises": exercises,
         "slowest": [
-            [r["learner"], r["exercise"], f"{float(r.get('seconds', 0)):.2f}", f"{r['score']:g}/{r['max_score']:g}", r.get("reason", "")[:160]]
+            [r["learner"], r["exercise"], f"{float(r.get('seconds', 0)):.2f}", f"{r['score']:g}/{totals(r)[0]:g}",
+             r.get("reason", "")[:160]]
             for r in slow
         ],
         "not_graded": [[r["learner"], r["exercise"], r.get("reason", "")[:300]] for r in rows if r.get("outcome") == "error"],

@@ -28,6 +28,8 @@ DEFAULT_SEEDS = (1, 2, 3)
 MIN_HINTS = 2
 MIN_MISCONCEPTIONS = 3
 IGNORED = {"__pycache__", ".pytest_cache", ".DS_Store"}
+TOTAL = "{score:g}/{graded:g}"  # a grading's total: out of the points graded here
+TOTAL_UNGRADED = TOTAL + ", {ungraded} ungraded here"  # and the points of checks not run here, in no total
 
 
 @dataclass
@@ -66,6 +68,13 @@ def _files(root: Path) -> set[str]:
         if p.is_file() and not (set(p.relative_to(root).parts) & IGNORED) and p.suffix != ".pyc":
             out.add(p.relative_to(root).as_posix())
     return out
+
+
+def _total(result: ExerciseResult) -> str:
+    if result.ungraded:
+        ungraded = count(result.ungraded_points, "point")
+        return TOTAL_UNGRADED.format(score=result.score, graded=result.graded_max, ungraded=ungraded)
+    return TOTAL.format(score=result.score, graded=result.graded_max)
 
 
 def _failures(result: ExerciseResult) -> str:
@@ -143,7 +152,7 @@ def verify_exercise(
         result = grade(ex, seed=seed, source=ex.solution_directory)
         first = first or result
         reference_runs[seed] = result
-        add(result.full_marks, f"reference earns full marks with seed {seed} ({result.score:g}/{result.max_score:g})", _failures(result))
+        add(result.full_marks, f"reference earns full marks with seed {seed} ({_total(result)})", _failures(result))
     assert first is not None
     flips = _unstable(reference_runs)
     add(not flips, "the reference's per-check results are the same on every seed", flips)
@@ -155,7 +164,7 @@ def verify_exercise(
     # The untouched stub earns nothing.
     stub = grade(ex, seed=seeds[0])
     passed = [c.name for c in stub.checks if c.passed]
-    add(stub.score == 0, f"the stub earns 0 ({stub.score:g}/{stub.max_score:g})", "passed: " + ", ".join(passed))
+    add(stub.score == 0, f"the stub earns 0 ({_total(stub)})", "passed: " + ", ".join(passed))
 
     # Every misconception loses marks, and the feedback meant for it reaches the learner.
     try:
@@ -177,7 +186,7 @@ def verify_exercise(
             backend = LocalBackend(v.namespace(reference), label=f"misconception '{v.name}'")
             result = grade(ex, seed=seed, backend=backend, prefer_misconception=v.name)
             runs[seed] = result
-            losses.append(result.score < result.max_score - result.skipped_points)
+            losses.append(result.score < result.graded_max)
             recognised = recognised or any(c.misconception == v.name for c in result.checks if not c.passed)
         add(
             all(losses),

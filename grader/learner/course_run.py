@@ -73,6 +73,7 @@ class CourseRun:
             row.error = str(exc)
         else:
             row.score, row.full_marks, row.seed, row.seconds = result.score, result.full_marks, result.seed, result.seconds
+            row.max_score = result.graded_max  # the points that could be graded here (one truth for totals)
             row.result = result
         self.rows.append(row)
         return row

@@ -156,10 +156,10 @@ class Marking:
         if chosen is not None:
             first = review_items.first_checks(conn, exercise.id, chosen.id, current_time() if now is None else now)
             result.checks.sort(key=lambda c: first.index(c.name) if c.name in first else len(first))  # stable
-        self._scores[problem.position] = (result.score, result.max_score)
+        self._scores[problem.position] = (result.score, result.graded_max)
         self._all_full = self._all_full and result.full_marks
         self._gradings.append(DrillGrading(
-            exercise=exercise.id, score=result.score, max_score=result.max_score, full_marks=result.full_marks,
+            exercise=exercise.id, score=result.score, max_score=result.graded_max, full_marks=result.full_marks,
             seed=result.seed, seconds=result.seconds, checks=review_items.checks_of(result),
             digest=review_items.code_digest([folder / name for name in exercise.files.learner]),
         ))

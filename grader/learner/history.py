@@ -78,7 +78,7 @@ def record(
         rec = store.record_grading(
             result.exercise,
             score=result.score,
-            max_score=result.max_score,
+            max_score=result.graded_max,  # the points graded here: a check not run here is in no total
             full_marks=result.full_marks,
             seed=result.seed,
             seconds=result.seconds,
