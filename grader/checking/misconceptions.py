@@ -25,7 +25,8 @@ from __future__ import annotations
 import copy
 import importlib.util
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -196,3 +197,78 @@ def matching(calls: list[Any], variants: list[Misconception], reference: Any) ->
             if not all(_equal_outcomes(o, r) for o, r in zip(outcomes, reference_outcomes())):
                 found.append(variant)
     return found
+
+
+def _requires_grad(value: Any) -> bool:
+    if isinstance(value, (tuple, list)):
+        return any(_requires_grad(v) for v in value)
+    if isinstance(value, dict):
+        return any(_requires_grad(v) for v in value.values())
+    return bool(getattr(value, "requires_grad", False))
+
+
+def _replayable(call: Any) -> bool:
+    """Whether replaying ``call`` can reproduce what the learner's call did: it finished (or raised
+    in the learner's code), and it was no gradients() call (a result needing grad from plain inputs)."""
+    if call.failure is not None:
+        return isinstance(call.failure, LearnerRaised)
+    return not (_requires_grad(call.result) and not _requires_grad((call.args, call.kwargs)))
+
+
+@dataclass
+class Ran:
+    """One check that ran: its pytest node id, the learner's calls in it (as recorded), and whether it passed."""
+
+    name: str
+    calls: list[Any]
+    passed: bool
+
+
+class Consistency:
+    """Which variants agree with the learner on every check that ran, not only where they matched.
+
+    A variant agrees on a failing check when it reproduces every call there (as :func:`matching`
+    compares them); on a passing check, when it reproduces the learner's calls or gives the
+    reference's outcomes on all of them (the check passes the reference, so it would pass the
+    variant too). A variant is judged on the calls of the functions it is named for (those it
+    overrides that the failing check called): a variant bundling one mistake in several functions
+    says nothing, where the learner made it in one, about the others. A check with a call the learner never finished (a crash, a limit, a stub) holds
+    no outcome to compare, and is left out; so is one with a gradients() call, whose result came
+    from leaves a plain replay does not make. Replays are cached: the reference's per call, and a
+    variant's verdict per variant; a call of a function the variant does not override is the
+    reference's outcome, never replayed.
+    """
+
+    def __init__(self, runs: list[Ran], reference: Any) -> None:
+        self._runs = [r for r in runs if all(_replayable(c) for c in r.calls)]
+        self._reference = reference
+        self._reference_outcomes: dict[tuple[int, int], tuple[str, Any, Any]] = {}
+        self._verdicts: dict[tuple[int, frozenset[str]], str | None] = {}
+
+    def _reference_outcome(self, run: int, i: int, call: Any) -> tuple[str, Any, Any]:
+        key = (run, i)
+        if key not in self._reference_outcomes:
+            self._reference_outcomes[key] = _outcome(self._reference, call)
+        return self._reference_outcomes[key]
+
+    def ruled_out_by(self, variant: Misconception, functions: Collection[str], matched: Collection[str] = ()) -> str | None:
+        """The first check that ran on which ``variant``'s ``functions`` disagree with the learner's, or
+        None. ``matched``: the checks where it is already known to reproduce the learner (not replayed)."""
+        key = (id(variant), frozenset(functions))
+        if key in self._verdicts:
+            return self._verdicts[key]
+        verdict = None
+        ns = variant.namespace(self._reference)
+        for r, run in enumerate(self._runs):
+            calls = [(i, c) for i, c in enumerate(run.calls) if c.name in key[1]]
+            if run.name in matched or not calls:
+                continue
+            outcomes = [_outcome(ns, c) for _, c in calls]
+            if all(_same(c, o) for (_, c), o in zip(calls, outcomes)):
+                continue
+            if run.passed and all(_equal_outcomes(o, self._reference_outcome(r, i, c)) for (i, c), o in zip(calls, outcomes)):
+                continue
+            verdict = run.name
+            break
+        self._verdicts[key] = verdict
+        return verdict

@@ -25,7 +25,7 @@ import pytest
 
 from grader.checking.expect import CheckFailure, describe, describe_call
 from grader.checking.expect import _active as active_submissions
-from grader.checking.misconceptions import Misconception, matching
+from grader.checking.misconceptions import Consistency, Misconception, Ran, matching
 from grader.checking.proxy import Submission
 from grader.checking.results import CheckResult
 from grader.sandbox.failures import ImportFailed, NotCalledAgain, NotImplementedYet, SubmissionFailure
@@ -38,6 +38,20 @@ CHECK_ERROR = (
 )
 PRINTED = "your code printed:\n{text}"
 LOOKS_LIKE = "This looks like a known mistake ({name}): {feedback}"
+# Several known mistakes agree with the learner on every check that ran: each is said, none chosen.
+LOOKS_LIKE_ONE_OF = (
+    "This looks like one of these known mistakes, which give the same outputs as your code on every "
+    "input the checks tried ({names}):\n{each}"
+)
+ONE_OF = "one of: {names}"
+ONE_OF_EACH = "- {name}: {feedback}"
+# For the instructor: a variant that matched this check but not another one that ran.
+RULED_OUT = "known mistake '{name}' reproduces this check but not '{check}', so it is not named"
+DIAGNOSIS_FAILED = "misconception consistency check failed: {error!r}"
+# A check that uses this fixture races the reference: its failure is about time, and its outputs
+# are already judged by the race. Its calls (a million edges in ex11) are replayed only when the
+# race itself failed (matching, as before), never as evidence for or against a name elsewhere.
+RACE_FIXTURE = "reference_process"
 # One line per check: the import failure itself is told once, above the checks (ExerciseResult.import_failure).
 IMPORT_NOT_RUN = "not run: {file} could not be imported ({summary}); the error is shown above the checks."
 SUMMARY_CHARS = 200
@@ -113,6 +127,11 @@ class GradingPlugin:
         self.collection_errors: list[str] = []
         self._excinfo: dict[tuple[str, str], Any] = {}
         self._started: dict[str, float] = {}
+        # Per check that ran: the learner's calls and the outcome, for the diagnosis after the last check.
+        self._ran: dict[str, Ran] = {}
+        self._races: set[str] = set()
+        self._called: dict[str, set[str]] = {}  # check -> the functions it called: what a name there is about
+        self._found: dict[str, list[Misconception]] = {}  # failing check -> the variants matching it alone
 
     # -- fixtures ---------------------------------------------------------------
     @pytest.fixture
@@ -192,6 +211,8 @@ class GradingPlugin:
             self._done += 1
             self._progress(self._done, len(self.results), check_name(item))
         self._submission.calls = []
+        if RACE_FIXTURE in getattr(item, "fixturenames", ()):
+            self._races.add(item.nodeid)
         active_submissions[:] = [self._submission]
         self._started[item.nodeid] = time.perf_counter()
 
@@ -214,12 +235,15 @@ class GradingPlugin:
             result.output = reason.removeprefix("Skipped: ")
         elif report.when == "call":
             result.seconds = time.perf_counter() - self._started.get(report.nodeid, time.perf_counter())
+            self._called[report.nodeid] = {c.name for c in self._submission.calls}
+            if report.nodeid not in self._races:  # the list itself: setup gives the next check a new one
+                self._ran[report.nodeid] = Ran(report.nodeid, self._submission.calls, report.passed)
             if report.passed:
                 result.status, result.score = "passed", result.max_score
             else:
                 result.status, result.score = "failed", 0.0
                 result.output, result.detail = self._explain(excinfo, report)
-                self._look_for_misconception(result)
+                self._look_for_misconception(report.nodeid, result)
         elif report.failed:
             # A setup or teardown error: no points, said as an error, never as a pass.
             result.status, result.score = "error", 0.0
@@ -277,7 +301,11 @@ class GradingPlugin:
             last = last[: SUMMARY_CHARS - 1] + "…"
         return IMPORT_NOT_RUN.format(file=self._submission.backend.label, summary=last)
 
-    def _look_for_misconception(self, result: CheckResult) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self._diagnose()
+
+    def _look_for_misconception(self, nodeid: str, result: CheckResult) -> None:
+        """The variants that reproduce this failing check; named only once every check has run."""
         try:
             variants = self._misconceptions()
             if not variants:
@@ -287,10 +315,53 @@ class GradingPlugin:
             result.detail += f"\nmisconception matching failed: {exc!r}"
             return
         if found:
-            # verify asks for a particular variant, to prove its own feedback is reachable
-            chosen = next((v for v in found if v.name == self._prefer), found[0])
-            result.misconception = chosen.name
-            result.output += "\n" + LOOKS_LIKE.format(name=chosen.name, feedback=chosen.feedback)
+            self._found[nodeid] = found
+
+    def _diagnose(self) -> None:
+        """Name, on each failing check, the variants that matched it and agree with the learner on
+        every other check that ran too (passing ones included): a wrong name is worse than none.
+        No replay at all unless some failing check matched a variant."""
+        if not self._found:
+            return
+        matched: dict[int, set[str]] = {}
+        for nodeid, found in self._found.items():
+            for v in found:
+                matched.setdefault(id(v), set()).add(nodeid)
+        try:
+            consistency = Consistency(list(self._ran.values()), self._reference())
+            ruled_out: dict[tuple[str, int], str | None] = {}
+            for nodeid, found in self._found.items():
+                called = self._called.get(nodeid, set())
+                for v in found:  # judged on what it is named for here: its functions this check called
+                    functions = called & set(v.functions)
+                    ruled_out[nodeid, id(v)] = consistency.ruled_out_by(v, functions, matched[id(v)])
+        except Exception as exc:  # never a name the replays could not confirm
+            for nodeid in self._found:
+                self.results[nodeid].detail += "\n" + DIAGNOSIS_FAILED.format(error=exc)
+            return
+        for nodeid, found in self._found.items():
+            result = self.results[nodeid]
+            for v in found:
+                by = ruled_out[nodeid, id(v)]
+                if by is not None:
+                    check = self.results[by].name if by in self.results else by
+                    result.detail += "\n" + RULED_OUT.format(name=v.name, check=check)
+            self._name(result, [v for v in found if ruled_out[nodeid, id(v)] is None])
+
+    def _name(self, result: CheckResult, left: list[Misconception]) -> None:
+        if not left:
+            return
+        # drill and verify ask for a particular variant: named first, and in the field, when the data allow it
+        left.sort(key=lambda v: v.name != self._prefer)
+        result.misconceptions = [v.name for v in left]
+        if len(left) == 1:
+            result.misconception = left[0].name
+            result.output += "\n" + LOOKS_LIKE.format(name=left[0].name, feedback=left[0].feedback)
+            return
+        result.misconception = self._prefer if left[0].name == self._prefer else None
+        each = "\n".join(ONE_OF_EACH.format(name=v.name, feedback=v.feedback) for v in left)
+        names = ONE_OF.format(names=", ".join(v.name for v in left))
+        result.output += "\n" + LOOKS_LIKE_ONE_OF.format(names=names, each=each)
 
 
 # pytest, lean: only the plugins grading needs. Every plugin module imported is start-up time

@@ -33,7 +33,9 @@ class CheckResult:
     status: str  # passed | failed | error | skipped (not run here: ungraded, see NOT_RUN)
     output: str = ""  # for the learner
     visibility: str = "visible"
-    misconception: str | None = None
+    misconception: str | None = None  # the known mistake named, when the checks that ran leave one (or drill's/verify's pick)
+    # Every known mistake consistent with all the checks that ran; several when no input that ran tells them apart.
+    misconceptions: list[str] = field(default_factory=list)
     seconds: float = 0.0
     detail: str = ""  # for the instructor (tracebacks from the check itself)
 
