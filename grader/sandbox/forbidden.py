@@ -29,7 +29,8 @@ def _aliases(tree: ast.Module) -> dict[str, str]:
     return names
 
 
-def _dotted(node: ast.AST) -> list[str] | None:
+def dotted_name(node: ast.AST) -> list[str] | None:
+    """``a.b.c`` as ['a', 'b', 'c'] (None for anything but names and attributes)."""
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -74,7 +75,7 @@ def scan(source: str, forbidden: tuple[str, ...] | list[str]) -> dict[str, list[
             if operator_matmul and isinstance(sub, (ast.BinOp, ast.AugAssign)) and isinstance(sub.op, ast.MatMult):
                 direct[scope].add("@")
             if isinstance(sub, (ast.Attribute, ast.Name)):
-                parts = _dotted(sub)
+                parts = dotted_name(sub)
                 if parts is None:
                     if isinstance(sub, ast.Attribute) and sub.attr in methods:
                         direct[scope].add(methods[sub.attr])

@@ -27,6 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from grader.sandbox.forbidden import dotted_name
+
 if TYPE_CHECKING:
     from grader.course.model import KernelRules
 
@@ -134,17 +136,6 @@ def hide_main_guards(source: str) -> str:
             for i in range(node.lineno - 1, node.end_lineno or node.lineno):
                 lines[i] = "\n"
     return "".join(lines)
-
-
-def _dotted(node: ast.AST) -> list[str] | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return parts[::-1]
-    return None
 
 
 def _dunder(name: str) -> bool:
@@ -282,13 +273,13 @@ class _Scanner:
             a.arg
             for name in self.kernels
             for a in (*self.functions[name].args.posonlyargs, *self.functions[name].args.args, *self.functions[name].args.kwonlyargs)
-            if a.annotation is not None and self.resolve(_dotted(a.annotation) or ["?"]) == f"{_TL}.constexpr"
+            if a.annotation is not None and self.resolve(dotted_name(a.annotation) or ["?"]) == f"{_TL}.constexpr"
         }
 
     def is_kernel(self, node: ast.FunctionDef) -> bool:
         for dec in node.decorator_list:
             target = dec.func if isinstance(dec, ast.Call) else dec
-            parts = _dotted(target)
+            parts = dotted_name(target)
             if parts and self.resolve(parts) == JIT:
                 return True
         return False
@@ -623,7 +614,7 @@ class _Scanner:
         if _dunder(node.attr):
             self.refuse(owner, node, "names with double underscores reach Python's machinery")
             return PLAIN
-        parts = _dotted(node)
+        parts = dotted_name(node)
         if parts is not None and scope.lookup(parts[0]) == MODULE:
             full = self.resolve(parts)
             if full in self.allocators:
@@ -792,7 +783,7 @@ class _KernelScanner:
                 return "kernel:" + func.id
             full = self.outer.resolve([func.id])
             return full if full and self.tl_name(full) else None
-        parts = _dotted(func)
+        parts = dotted_name(func)
         if parts is None or parts[0] in self.locals:
             return None
         full = self.outer.resolve(parts)
@@ -822,7 +813,7 @@ class _KernelScanner:
             return
         if isinstance(node, ast.Attribute):
             if self.is_module_chain(node):
-                full = self.outer.resolve(_dotted(node) or [])
+                full = self.outer.resolve(dotted_name(node) or [])
                 if not (full and self.tl_name(full)):
                     self.refuse(node, f"{full} is not part of triton.language")
                 return
@@ -840,7 +831,7 @@ class _KernelScanner:
             self.expr(child)
 
     def is_module_chain(self, node: ast.AST) -> bool:
-        parts = _dotted(node)
+        parts = dotted_name(node)
         return parts is not None and parts[0] not in self.locals and parts[0] in self.outer.aliases
 
     def attribute(self, node: ast.Attribute) -> None:
