@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from grader.checking.results import CheckResult, ExerciseResult
 from grader.cli import all_commands, main
 
 from .conftest import ROOT, one_exercise_course
@@ -167,3 +168,78 @@ def test_verify_seeds_are_fixed_unless_fresh_ones_are_asked_for():
     assert choose_seeds(3) == (1, 2, 3)
     fresh = choose_seeds(4, fresh=True)
     assert len(fresh) == 4 and all(1 <= s < 2**31 - 1 for s in fresh)
+
+
+# --- the card: one diagnosis, then the facts (issue 15) -------------------------------
+
+MISTAKE, FEEDBACK = "sums the wrong axis", "each row must sum to one: normalise along the last axis."
+
+
+def _named_result() -> ExerciseResult:
+    """Three checks fail with the same known mistake, one fails with none, one passes."""
+    from grader.checking.plugin import LOOKS_LIKE
+
+    said = "\n" + LOOKS_LIKE.format(name=MISTAKE, feedback=FEEDBACK)
+    result = ExerciseResult(exercise="ex99", title="T", seed=7, max_score=10.0)
+    result.checks = [
+        CheckResult(name="passes", test_id="t0", score=2.0, max_score=2.0, status="passed"),
+        *(CheckResult(name=f"named {i}", test_id=f"t{i}", score=0.0, max_score=2.0, status="failed",
+                      output=f"called f(x{i})\nreturned {i}\nexpected 1{said}", misconception=MISTAKE,
+                      misconceptions=[MISTAKE]) for i in (1, 2, 3)),
+        CheckResult(name="unnamed", test_id="t4", score=0.0, max_score=2.0, status="failed",
+                    output="called g(y)\n" + "\n".join(f"line {k}" for k in range(20))),
+    ]
+    return result
+
+
+def test_the_card_opens_with_the_diagnosis_and_says_each_mistake_once() -> None:
+    from grader.grading.card import CUT, score_card
+
+    card = click_unstyle(score_card(_named_result()))
+    body = [line for line in card.splitlines()[1:] if line.strip()]
+    assert body[0].startswith("Diagnosis:") and MISTAKE in body[0] and "6 points on 3 checks (f)" in body[0]
+    assert card.count(FEEDBACK) == 1 and "This looks like" not in card  # said once, in the diagnosis
+    assert card.count("called f(") == 1 and "called f(x1)" in card  # one worked example: the first check's
+    assert card.index("Diagnosis:") < card.index("✗ named 1") < card.index("called f(x1)")
+    assert all(f"✗ named {i}" in card for i in (1, 2, 3)) and "✓ 1 check passes (2 points)" in card
+    assert "No known mistake explains 1 check (2 points)" in card
+    assert "line 3" in card and "line 19" not in card and CUT.format(exercise="ex99") in card  # cut, and said so
+    assert "seed 7" in card and "grade ex99 --seed 7" in card
+
+
+def test_verbose_card_shows_every_check_and_output_in_full() -> None:
+    from grader.grading.card import score_card
+
+    result = _named_result()
+    card = click_unstyle(score_card(result, verbose=True))
+    for c in result.checks:
+        assert f" {c.name} " in card
+        assert all(line in card for line in c.output.splitlines())
+    assert card.count(FEEDBACK) == 3 and "line 19" in card
+
+
+def test_grade_v_prints_the_full_card(course_dir):
+    short = grade(course_dir, "ex01", "--seed", "4").output
+    full = grade(course_dir, "ex01", "--seed", "4", "-v").output
+    assert len(full.splitlines()) > len(short.splitlines())
+    assert short.count("NotImplementedError") < full.count("NotImplementedError")
+    assert "called pairwise_cosine(A, B)" in short and "called pairwise_cosine(A, B)" in full
+
+
+def test_ex09_wrong_softmax_axis_card_fits_in_40_lines() -> None:
+    from grader.checking.misconceptions import load_misconceptions, load_module
+    from grader.checking.proxy import LocalBackend
+    from grader.course import load_course
+    from grader.grading.card import score_card
+    from grader.grading.runner import grade as grade_in_process
+
+    pytest.importorskip("torch")
+    ex = load_course(ROOT).resolve("ex09")
+    variant = next(v for v in load_misconceptions(ex.misconceptions_path) if v.name == "softmax over the queries")
+    backend = LocalBackend(variant.namespace(load_module(ex.reference_path, "reference")), label="variant")
+    result = grade_in_process(ex, seed=1, backend=backend)
+    card = click_unstyle(score_card(result))
+    failing = [c for c in result.checks if not c.passed]
+    assert len(failing) > 10 and len(card.splitlines()) <= 40, card
+    assert card.count(variant.name) == 2  # in the diagnosis and over its worked example, nowhere else
+    assert len(click_unstyle(score_card(result, verbose=True)).splitlines()) > 100

@@ -22,13 +22,18 @@ from grader.errors import EXIT_FULL_MARKS, EXIT_NOT_FULL
     help="Grade this file (or folder of learner files) instead of the exercise's own.",
 )
 @click.option("--failed-only", is_flag=True, help="List only the checks that did not pass.")
+@click.option("-v", "--verbose", is_flag=True, help="Show every check and every failure's output in full.")
 @click.pass_context
-def command(ctx: click.Context, exercise: str, seed: int | None, as_json: bool, gradescope: Path | None, source: Path | None, failed_only: bool) -> None:
+def command(
+    ctx: click.Context, exercise: str, seed: int | None, as_json: bool, gradescope: Path | None, source: Path | None,
+    failed_only: bool, verbose: bool,
+) -> None:
     """Grade EXERCISE (an id like ex07, a number like 7, or a word of its title or an alias).
 
-    Prints a score card: each check, its points, and for each failure what was called,
-    what came back, what was expected, and the seed that replays it. Exits 0 on full
-    marks and 1 otherwise.
+    Prints a score card: the diagnosis (the known mistakes named, what they cost), one line
+    per failing check, and one worked example per cause (what was called, what came back,
+    what was expected, the seed that replays it); -v shows every check's output in full.
+    Exits 0 on full marks and 1 otherwise.
     """
     from grader.cli import FAST_EXIT, load
     from grader.learner.attempt import start
@@ -45,7 +50,7 @@ def command(ctx: click.Context, exercise: str, seed: int | None, as_json: bool, 
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
-        click.echo(score_card(result, show_passed=not failed_only))
+        click.echo(score_card(result, show_passed=not failed_only, verbose=verbose))
     attempt.record(result)  # after the card: a first solve's note follows it
     FAST_EXIT.append(True)  # graded, printed and recorded: nothing left for the teardown
     ctx.exit(EXIT_FULL_MARKS if result.full_marks else EXIT_NOT_FULL)

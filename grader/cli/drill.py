@@ -251,7 +251,8 @@ def hand_in(drills: Drills, drill_id: int, *, finished: float | None = None) -> 
         if graded.result is None:
             click.echo(NOT_GRADED.format(id=ex.id, error=graded.error))
             continue
-        click.echo(_drill_card(score_card(graded.result), graded.result))
+        # A review's card lists every check, its item's first (the short card folds passing ones into a line).
+        click.echo(_drill_card(score_card(graded.result, verbose=problem.item is not None), graded.result))
         click.echo("")
     # Graded after its time (``finished`` given): the clock stopped at the last save.
     done = marking.finish(finished=finished)

@@ -6,9 +6,12 @@ Changes when what the card shows, or how, changes; the result itself is
 
 from __future__ import annotations
 
+import re
+
 import click
 
-from grader.checking.results import ExerciseResult
+from grader.checking.plugin import LOOKS_LIKE, LOOKS_LIKE_ONE_OF, ONE_OF_EACH
+from grader.checking.results import CheckResult, ExerciseResult
 from grader.course.wording import count, plural
 from grader.sandbox.messages import ISOLATION_WEAK
 from grader.sandbox.wire import LAYER_HOLDS
@@ -37,12 +40,39 @@ HIDDEN_ONLY = (
     "instructor's hidden checks when you hand in."
 )
 
+# The default card (issue 15): the diagnosis first, one line per failing check, then one worked
+# example per distinct cause; `grade EXERCISE -v` prints every check and every output in full.
+DIAGNOSIS_ONE = "Diagnosis: a known mistake, {name}, costs {points} on {checks} ({functions})."
+DIAGNOSIS_ONE_OF = (
+    "Diagnosis: one of these known mistakes, which give your outputs on every input the checks "
+    "tried, costs {points} on {checks} ({functions}):"
+)
+DIAGNOSIS_EACH = "  - {name}: {feedback}"
+DIAGNOSIS_FEEDBACK = "  {feedback}"
+# Failing checks that no known mistake explains: after the named ones, or alone.
+DIAGNOSIS_UNNAMED = "No known mistake explains {checks} ({points}); {outputs} below."
+DIAGNOSIS_NONE = "Diagnosis: no known mistake matches; {checks} {fail} ({points} lost); {outputs} below."
+PASSED_SUMMARY = "{checks} {pass_} ({points})"
+CAUSE_TAG = "[{cause}]"
+EXAMPLE_NAMED = "Worked example of {cause}: {check} (seed {seed})"
+EXAMPLE_UNNAMED = "{check} (seed {seed})"
+ALSO = "also {checks}, with the same output"
+CUT = "… (grade {exercise} -v shows all)"
+CUT_LINES = 6  # an output without a named mistake, at most, before CUT
+
 
 def _points(x: float) -> str:
     return f"{x:g}"
 
 
-def score_card(result: ExerciseResult, *, show_passed: bool = True) -> str:
+def score_card(result: ExerciseResult, *, show_passed: bool = True, verbose: bool = False) -> str:
+    """The terminal card: the diagnosis, then the facts (``verbose``: every check and output in full)."""
+    if verbose:
+        return _full_card(result, show_passed=show_passed)
+    return _short_card(result, show_passed=show_passed)
+
+
+def _head(result: ExerciseResult) -> list[str]:
     lines = []
     head = f"{result.exercise} · {result.title}"
     total = f"{_points(result.score)}/{_points(result.graded_max)}"
@@ -66,23 +96,154 @@ def score_card(result: ExerciseResult, *, show_passed: bool = True) -> str:
         # Never silent: the learner's code ran with fewer walls than a gradebook grading demands.
         said = "; ".join(f"{layer} {state}" for layer, state in off.items())
         lines.append(click.style("! " + ISOLATION_WEAK.format(said=said), fg="yellow"))
+    return lines
+
+
+def _check_line(c: CheckResult, width: int) -> str:
+    if c.ungraded:
+        said = NOT_RUN.format(points=count(c.max_score, "point"), reason=c.output)
+        return click.style(f"  - {c.name.ljust(width)}  {said}", dim=True)
+    mark = click.style(PASS, fg="green") if c.passed else click.style(FAIL, fg="red")
+    return f"  {mark} {c.name.ljust(width)}  {_points(c.score)}/{_points(c.max_score)}"
+
+
+def _full_card(result: ExerciseResult, *, show_passed: bool) -> str:
+    """Every check, each failure's output in full under it: `grade EXERCISE -v`."""
+    lines = _head(result)
     lines.append("")
     width = max((len(c.name) for c in result.checks), default=10)
     for c in result.checks:
         if c.passed and not show_passed:
             continue
-        if c.ungraded:
-            said = NOT_RUN.format(points=count(c.max_score, "point"), reason=c.output)
-            lines.append(click.style(f"  - {c.name.ljust(width)}  {said}", dim=True))
-            continue
-        mark = click.style(PASS, fg="green") if c.passed else click.style(FAIL, fg="red")
-        pts = f"{_points(c.score)}/{_points(c.max_score)}"
-        lines.append(f"  {mark} {c.name.ljust(width)}  {pts}")
-        if not c.passed and c.output:
+        lines.append(_check_line(c, width))
+        if not c.ungraded and not c.passed and c.output:
             for line in c.output.splitlines():
                 lines.append("      " + line)
             lines.append("")
     lines.append("")
+    return "\n".join(lines + _tail(result))
+
+
+def _names(c: CheckResult) -> tuple[str, ...]:
+    """The known mistakes a failing check names: one, several ("one of"), or none."""
+    if c.misconceptions:
+        return tuple(c.misconceptions)
+    return (c.misconception,) if c.misconception else ()
+
+
+def _said_at(output: str, names: tuple[str, ...]) -> int:
+    """Where the known-mistake paragraph starts in a check's output (its length when none)."""
+    marks = [LOOKS_LIKE.format(name=names[0], feedback="")] if len(names) == 1 else []
+    marks.append(LOOKS_LIKE_ONE_OF.split("{", 1)[0])
+    found = [output.find(m) for m in marks if names and m in output]
+    return min(found) if found else len(output)
+
+
+def _feedback(output: str, names: tuple[str, ...]) -> list[str]:
+    """Each named mistake's feedback, as the check's output said it."""
+    at = _said_at(output, names)
+    said = output[at:]
+    if len(names) == 1:
+        one = LOOKS_LIKE.format(name=names[0], feedback="")
+        return [said[len(one):].strip()] if said.startswith(one) else []
+    starts = [said.find(ONE_OF_EACH.format(name=n, feedback="")) for n in names]
+    out = []
+    for k, name in enumerate(names):
+        if starts[k] < 0:
+            out.append("")
+            continue
+        end = min([s for s in starts if s > starts[k]], default=len(said))
+        out.append(said[starts[k] + len(ONE_OF_EACH.format(name=name, feedback="")):end].strip())
+    return out
+
+
+def _functions(checks: list[CheckResult]) -> str:
+    """The functions the checks called, from their outputs' "called f(...)" lines, in order."""
+    seen: dict[str, None] = {}
+    for c in checks:
+        for line in c.output.splitlines():
+            m = re.match(r"\s*called ([\w.]+)\(", line)
+            if m:
+                seen[m.group(1)] = None
+    return ", ".join(seen) or "?"
+
+
+def _lost(checks: list[CheckResult]) -> float:
+    return sum(c.max_score - c.score for c in checks)
+
+
+def _said(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
+
+
+def _short_card(result: ExerciseResult, *, show_passed: bool) -> str:
+    lines = _head(result)
+    failing = [c for c in result.checks if not c.passed and not c.ungraded]
+    # Distinct causes: a named mistake (or the same "one of" set), else the output itself.
+    named: dict[tuple[str, ...], list[CheckResult]] = {}
+    unnamed: dict[str, list[CheckResult]] = {}
+    for c in failing:
+        if _names(c):
+            named.setdefault(_names(c), []).append(c)
+        else:
+            unnamed.setdefault(c.output, []).append(c)
+    if failing:
+        lines.append("")
+    for names, checks in named.items():
+        said = {"points": count(_lost(checks), "point"), "checks": count(len(checks), "check"), "functions": _functions(checks)}
+        feedback = _feedback(checks[0].output, names)
+        if len(names) == 1:
+            lines.append(click.style(DIAGNOSIS_ONE.format(name=names[0], **said), bold=True))
+            lines.extend(DIAGNOSIS_FEEDBACK.format(feedback=f) for f in feedback if f)
+        else:
+            lines.append(click.style(DIAGNOSIS_ONE_OF.format(**said), bold=True))
+            lines.extend(DIAGNOSIS_EACH.format(name=n, feedback=f) for n, f in zip(names, feedback or [""] * len(names)))
+    rest = [c for checks in unnamed.values() for c in checks]
+    if rest:
+        n = len(rest)
+        forms = {"checks": count(n, "check"), "points": count(_lost(rest), "point"), "fail": _said(n, "fails", "fail"),
+                 "outputs": _said(len(unnamed), "its output is", "their outputs are")}
+        lines.append(click.style((DIAGNOSIS_UNNAMED if named else DIAGNOSIS_NONE).format(**forms), bold=not named))
+    lines.append("")
+    width = max((len(c.name) for c in result.checks), default=10)
+    passed = [c for c in result.checks if c.passed]
+    if passed and show_passed:
+        got = sum(c.score for c in passed)
+        summary = PASSED_SUMMARY.format(checks=count(len(passed), "check"), pass_=_said(len(passed), "passes", "pass"),
+                                        points=count(got, "point"))
+        lines.append(f"  {click.style(PASS, fg='green')} {summary}")
+    for c in result.checks:
+        if c.passed:
+            continue
+        line = _check_line(c, width)
+        if not c.ungraded and _names(c) and len(named) + len(unnamed) > 1:  # one cause: said above
+            line += "  " + click.style(CAUSE_TAG.format(cause=", ".join(_names(c))), fg="yellow")
+        lines.append(line)
+    if failing:
+        lines.append("")
+    for names, checks in named.items():
+        first = checks[0]
+        head = EXAMPLE_NAMED.format(cause=" / ".join(names), check=first.name, seed=result.seed)
+        lines.append(click.style(head, bold=True))
+        lines.extend("      " + line for line in first.output[: _said_at(first.output, names)].rstrip().splitlines())
+        lines.append("")
+    for output, checks in unnamed.items():
+        lines.append(click.style(EXAMPLE_UNNAMED.format(check=checks[0].name, seed=result.seed), bold=True))
+        if len(checks) > 1:
+            lines.append("      " + ALSO.format(checks=", ".join(c.name for c in checks[1:])))
+        said = output.splitlines()
+        if len(said) > CUT_LINES:
+            said = [*said[: CUT_LINES - 1], CUT.format(exercise=result.exercise)]
+        lines.extend("      " + line for line in said)
+        lines.append("")
+    if not failing:
+        lines.append("")
+    return "\n".join(lines + _tail(result))
+
+
+def _tail(result: ExerciseResult) -> list[str]:
+    lines: list[str] = []
+    ungraded = result.ungraded_points
     ran = result.graded_checks
     if result.full_marks:
         done = ALL_GRADED_DONE.format(graded=count(result.graded_max, "point")) if result.ungraded else ALL_DONE
@@ -104,4 +265,4 @@ def score_card(result: ExerciseResult, *, show_passed: bool = True) -> str:
             checks=plural(n, "its check", "their checks"),
             reasons="; ".join(result.ungraded_reasons) or NO_REASON,
         ), fg="yellow"))
-    return "\n".join(lines)
+    return lines
