@@ -29,6 +29,7 @@ from grader.sandbox.failures import (
     SubmissionFailure,
     WorkerStopped,
 )
+from grader.sandbox.inside.worker import watch_gradients, with_gradients
 from grader.sandbox.kernel_scan import REFUSED, Refusal
 
 MAX_REFUSALS_SHOWN = 8  # a file refused line after line: the first few say what to change
@@ -111,18 +112,14 @@ class LocalBackend:
             raise MissingFunction(process_messages.MISSING_FUNCTION.format(file=self.label, name=name))
         if backward is None:
             args, kwargs = decode(header, blobs)
-        else:  # as the worker does it (grader/sandbox/inside/worker.py): fresh leaves, then autograd
+        else:  # exactly as the worker does it: its helpers import nothing from the grader
             args, kwargs, upstream = decode(header, blobs)
-            args = list(args)
-            for i in backward:
-                args[i] = args[i].detach().requires_grad_(True)
+            args = watch_gradients(list(args), backward)
         start = time.perf_counter()
         try:
             result = fn(*args, **kwargs)
             if backward is not None:
-                import torch
-
-                result = (result, torch.autograd.grad(result, [args[i] for i in backward], grad_outputs=upstream, allow_unused=True))
+                result = with_gradients(result, args, backward, upstream)
         except Exception as exc:
             mro = [c.__name__ for c in type(exc).__mro__]
             raise LearnerRaised(type(exc).__name__, mro, str(exc), f"{type(exc).__name__}: {exc}") from None
@@ -196,12 +193,8 @@ class WorkerBackend:
     ) -> tuple[bytes, list[bytes], float]:
         reply = self.worker.call(name, header, blobs, return_args=return_args, backward=backward)
         # Whatever a call leaves running (a thread, a process) must not run beside anyone's clock,
-        # this grading's or another grading's in the same batch: seen in /proc, it ends now, and
-        # the next call gets a fresh worker.
-        if not self.worker.idle_and_alone():
-            self.worker.recycle()
-            if self.worker.import_failure is None:
-                self.worker.start()
+        # this grading's or another grading's in the same batch: it ends now, as between checks.
+        self.reset()
         return reply
 
     def close(self) -> None:
