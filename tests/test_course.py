@@ -168,7 +168,7 @@ def test_an_unknown_key_unlike_any_known_one_lists_the_known_ones(mini):
     with pytest.raises(CourseError) as err:
         load_course(mini)
     assert err.value.line == 1 and "did you mean" not in str(err.value)
-    assert "known fields here: allow_weak_isolation, defaults, exercises, secret, solutions, title" in str(err.value)
+    assert "known fields here: allow_weak_isolation, defaults, due, exercises, secret, server, solutions, title" in str(err.value)
 
 
 @pytest.mark.parametrize("listing", ["exercises: []", "exercises:", "exercises:   # none yet"])
@@ -178,3 +178,29 @@ def test_a_course_with_no_exercises_loads(tmp_path, listing):
     assert course.title == "Empty" and course.exercises == ()
     with pytest.raises(UsageError, match="no exercises yet"):
         course.resolve("ex01")
+
+
+def test_server_and_due_dates_are_read_by_exercise_id_in_utc_by_default(mini):
+    import datetime as dt
+
+    with open(mini / "course.yaml", "a") as f:
+        f.write("server: https://grade.example.edu/\ndue:\n  ex01_cosine_similarity: 2026-12-20\n")
+    course = load_course(mini)
+    assert course.server == "https://grade.example.edu"
+    assert course.due_date("ex01") == dt.datetime(2026, 12, 20, 23, 59, 59, tzinfo=dt.timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "words"),
+    [
+        ("server: grade.example.edu\n", "server", "grading service's address"),
+        ("due:\n  ex42: 2026-12-20\n", "due.ex42", "not an exercise of this course"),
+        ("due:\n  ex01: next friday\n", "due.ex01", "expected a date and time"),
+    ],
+)
+def test_a_bad_server_or_due_date_is_named_at_its_field(mini, extra, field, words):
+    with open(mini / "course.yaml", "a") as f:
+        f.write(extra)
+    with pytest.raises(CourseError) as err:
+        load_course(mini)
+    assert f"field '{field}'" in str(err.value) and words in str(err.value)

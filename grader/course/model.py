@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import datetime as dt
 import difflib
 import os
 import re
@@ -31,7 +32,7 @@ _FOLDER_RE = re.compile(r"^ex(\d{2,3})_([a-z0-9_]+)$")
 
 # The keys each mapping may hold: an unknown key is reported before anything else (a typo such
 # as `titel:` must be named at its line, not surface as "missing required field 'title'").
-COURSE_KEYS = ("title", "exercises", "solutions", "secret", "allow_weak_isolation", "defaults")
+COURSE_KEYS = ("title", "exercises", "solutions", "secret", "allow_weak_isolation", "defaults", "server", "due")
 DEFAULTS_KEYS = ("visibility", "minutes", "limits")
 EXERCISE_KEYS = (
     "id", "title", "difficulty", "topics", "files", "entry_points", "points", "hints", "requires", "limits",
@@ -45,6 +46,12 @@ KNOWN_FIELDS = "known fields here: {known}"
 NO_SUCH_EXERCISE = "no exercise called '{name}' in this course. Exercises: {known}"
 NO_EXERCISES_YET = "no exercise called '{name}': this course has no exercises yet (grade new adds one)"
 MISSING_LISTED_FILE = "'{name}' is listed but {path} does not exist"
+BAD_SERVER = "expected the grading service's address, such as https://grade.example.edu, got {value!r}"
+BAD_DUE = (
+    "expected a date and time such as 2026-12-20T23:59:00+00:00 (or a date, 2026-12-20, meaning its end "
+    "in UTC), got {value!r}"
+)
+DUE_UNKNOWN_EXERCISE = "'{name}' is not an exercise of this course: due dates are given by exercise id or folder"
 
 
 @dataclass(frozen=True)
@@ -202,6 +209,15 @@ class Course:
     defaults: dict[str, Any] = field(default_factory=dict)
     # Gradebook gradings (batch, Gradescope) normally refuse to run without every isolation layer.
     allow_weak_isolation: bool = False
+    # The grading service a published bundle sends submissions to (grade serve), if any.
+    server: str | None = None
+    # Due dates by exercise id (timezone-aware, UTC when the file gives none): after_due_date checks
+    # show their feedback only after their exercise's date.
+    due: dict[str, dt.datetime] = field(default_factory=dict)
+
+    def due_date(self, exercise: Exercise | str) -> dt.datetime | None:
+        """The exercise's due date, or None when course.yaml sets none."""
+        return self.due.get(exercise if isinstance(exercise, str) else exercise.id)
 
     def require_learner_files(self, exercises: Iterable[Exercise] | None = None) -> None:
         """Raise a CourseError unless every learner file of ``exercises`` (all by default) exists."""
@@ -461,6 +477,10 @@ def load_course(root: Path) -> Course:
     solutions = r.get("solutions", str, "solutions")
     secret = r.get("secret", str, None)
     allow_weak_isolation = r.get("allow_weak_isolation", bool, False)
+    server = r.get("server", str, None)
+    if server is not None and not re.match(r"^https?://[^\s/]+", server):
+        raise r.error("server", BAD_SERVER.format(value=server))
+    due_given = r.get("due", dict, {})
     dr = r.sub("defaults", DEFAULTS_KEYS)
     defaults: dict[str, Any] = {}
     limits = Limits()
@@ -488,6 +508,7 @@ def load_course(root: Path) -> Course:
                 field=f"exercises[{i}]",
             )
         exercises.append(load_exercise(directory, root / solutions, defaults, limits))
+    due = _due_dates(r, due_given, exercises)
     return Course(
         title=title,
         root=root,
@@ -496,7 +517,33 @@ def load_course(root: Path) -> Course:
         secret=secret,
         defaults=defaults,
         allow_weak_isolation=allow_weak_isolation,
+        server=server.rstrip("/") if server else None,
+        due=due,
     )
+
+
+def _due_dates(r: _Reader, given: dict[Any, Any], exercises: list[Exercise]) -> dict[str, dt.datetime]:
+    """``due:`` read into timezone-aware datetimes by exercise id (an exercise named by id or folder)."""
+    by_name = {name: ex.id for ex in exercises for name in (ex.id, ex.directory.name)}
+    due: dict[str, dt.datetime] = {}
+    for name, value in given.items():
+        key = f"due.{name}"
+        if str(name) not in by_name:
+            raise CourseError(r.path, DUE_UNKNOWN_EXERCISE.format(name=name), line=r.marks.get(key), field=key)
+        when: dt.datetime | None = None
+        if isinstance(value, dt.datetime):
+            when = value
+        elif isinstance(value, dt.date):
+            when = dt.datetime.combine(value, dt.time(23, 59, 59))
+        elif isinstance(value, str):
+            try:
+                when = dt.datetime.fromisoformat(value)
+            except ValueError:
+                when = None
+        if when is None:
+            raise CourseError(r.path, BAD_DUE.format(value=value), line=r.marks.get(key), field=key)
+        due[by_name[str(name)]] = when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    return due
 
 
 def find_course_root(start: Path | None = None) -> Path:
