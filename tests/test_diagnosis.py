@@ -118,6 +118,32 @@ def test_variants_no_input_tells_apart_are_named_as_one_of(pytester):
     assert "feedback of absolute value" in negative.output and "feedback of squared root of squares" in negative.output
 
 
+def test_a_probe_that_tells_lookalikes_apart_names_the_one_the_learner_made(pytester):
+    from grader.checking.misconceptions import Variants
+
+    a = _variant("absolute value", lambda x: 2 * abs(x))
+    b = _variant("sign dropped after doubling", lambda x: abs(2 * x) if x > -10 else 2 * x)
+    variants = Variants([a, b])
+    variants.probes = lambda rng: [("double", (-50.0,), {})]  # only here do they differ
+    negative = {r.test_id: r for r in _run(pytester, variants).results.values()}["test_negative"]
+    assert negative.misconceptions == ["absolute value"] and negative.misconception == "absolute value"
+    assert "sign dropped after doubling" not in negative.output
+    assert "sign dropped after doubling" in negative.detail  # ruled out, said to the instructor
+
+
+def test_lookalikes_left_after_the_probes_say_what_would_tell_them_apart(pytester):
+    from grader.checking.misconceptions import Variants
+
+    a = _variant("absolute value", lambda x: 2 * abs(x))
+    a.tell_apart = "TELL-A"
+    b = _variant("squared root of squares", lambda x: 2 * (x * x) ** 0.5)
+    variants = Variants([a, b])
+    variants.probes = lambda rng: [("double", (-7.0,), {})]  # they agree here too
+    negative = {r.test_id: r for r in _run(pytester, variants).results.values()}["test_negative"]
+    assert negative.misconceptions == ["absolute value", "squared root of squares"]
+    assert "What would tell them apart:" in negative.output and "- absolute value: TELL-A" in negative.output
+
+
 def test_a_preferred_variant_stays_named_within_one_of(pytester):
     a = _variant("absolute value", lambda x: 2 * abs(x))
     b = _variant("squared root of squares", lambda x: 2 * (x * x) ** 0.5)

@@ -194,3 +194,37 @@ def test_doubles(submission, reference, rng):
     (result,) = plugin.results.values()
     assert result.misconception == "halved" and "you halved instead of doubling" in result.output
     assert np.isfinite(result.max_score)
+
+
+STAGED = """
+import numpy as np
+from grader.checking import advice, expect, points, stage
+
+@points(2)
+def test_keeps_float32(submission):
+    x = np.ones(3, dtype=np.float32)
+    out = submission.double(x)
+    with stage("its values"):
+        expect(out).to_match(3 * x)
+    expect(out).to_satisfy(out.dtype == np.float32, "expected float32")
+
+@points(1)
+def test_doubles_with_advice_only_where_the_evidence_is(submission):
+    x = np.arange(3.0)
+    out = submission.double(x)
+    tripled = advice("CAUSE-TRIPLED: you multiplied by three", when=lambda got: np.allclose(got, 3 * x))
+    doubled = advice("CAUSE-DOUBLED: you multiplied by two", when=lambda got: np.allclose(got, 2 * x))
+    broken = advice("CAUSE-BROKEN: never shown", when=lambda got: 1 / 0)
+    expect(out, advice=[tripled, doubled, broken]).to_match(x + 1)
+"""
+
+
+def test_a_check_failing_before_its_subject_says_where_and_advice_needs_its_evidence(pytester):
+    plugin = run(pytester, STAGED)
+    staged = next(r for r in plugin.results.values() if "float32" in r.name)
+    assert staged.status == "failed" and staged.failed_at == "its values"
+    assert "failed on its values first" in staged.title
+    advised = next(r for r in plugin.results.values() if "advice" in r.name)
+    assert advised.failed_at == "" and advised.title == advised.name
+    assert "CAUSE-DOUBLED" in advised.output
+    assert "CAUSE-TRIPLED" not in advised.output and "CAUSE-BROKEN" not in advised.output

@@ -14,22 +14,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from grader.checking.expect import CheckFailure, as_numpy, describe, expect, fail, tolerance_for
+from grader.checking.expect import Advice, CheckFailure, advice, as_numpy, describe, expect, fail, stage, tolerance_for
 from grader.sandbox.failures import LearnerRaised, SubmissionFailure
 
 if TYPE_CHECKING:
     import pytest
 
 __all__ = [
+    "Advice",
     "CheckFailure",
     "LearnerRaised",
     "SubmissionFailure",
+    "advice",
     "as_numpy",
     "describe",
     "expect",
     "expect_error",
     "fail",
     "points",
+    "stage",
     "tolerance_for",
     "visibility",
 ]

@@ -11,7 +11,9 @@ Helpers for sign and basis freedom cover singular vectors, eigenvectors and PCA 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,12 +35,68 @@ _active: list[Any] = []  # the Submission proxy of the running check, set by the
 
 
 class CheckFailure(AssertionError):
-    """A check's verdict, with a message written for the learner."""
+    """A check's verdict, with a message written for the learner.
+
+    ``stage`` names what the check was verifying when it failed, when that is not what the check
+    is named for (the values inside a speed check, say): the card's title then says so.
+    """
+
+    stage: str | None = None
 
 
-def fail(message: str, actual: Any = None) -> None:
-    """Fail the check with ``message``, prefixed by the call that produced ``actual``."""
-    raise CheckFailure(_with_call(actual, message))
+@dataclass(frozen=True)
+class Advice:
+    """A cause and its remedy, shown only when ``when`` holds for the learner's value.
+
+    ``when`` is a predicate evaluated on the value that failed (or a bool the check computed):
+    the evidence that this cause, and not another, is behind the failure. Without it the
+    learner sees the facts alone (called, returned, expected, worst element), never a cause
+    the data do not show. A predicate that raises counts as no evidence.
+    """
+
+    text: str
+    when: Callable[[Any], bool] | bool = False
+
+    def applies(self, actual: Any) -> bool:
+        if not callable(self.when):
+            return bool(self.when)
+        try:
+            return bool(self.when(actual))
+        except Exception:
+            return False
+
+
+def advice(text: str, *, when: Callable[[Any], bool] | bool) -> Advice:
+    """``text`` to add to a failure when ``when`` (the evidence for its cause) holds; see :class:`Advice`."""
+    return Advice(text, when)
+
+
+def _advised(message: str, actual: Any, given: Advice | Sequence[Advice] | None) -> str:
+    items = [given] if isinstance(given, Advice) else list(given or ())
+    shown = [a.text for a in items if a.applies(actual)]
+    return "\n".join([message, *shown])
+
+
+@contextmanager
+def stage(what: str) -> Iterator[None]:
+    """``with stage("the values"):`` around what a check must verify before reaching its subject.
+
+    A failure inside is reported as having failed on ``what``, so a speed check that fails on
+    its values, or a dtype check that fails on the numbers, does not read as slow or as the
+    wrong dtype. The innermost stage wins.
+    """
+    try:
+        yield
+    except CheckFailure as exc:
+        if exc.stage is None:
+            exc.stage = what
+        raise
+
+
+def fail(message: str, actual: Any = None, *, advice: Advice | Sequence[Advice] | None = None) -> None:
+    """Fail the check with ``message``, prefixed by the call that produced ``actual``; ``advice``
+    is added only where its evidence holds."""
+    raise CheckFailure(_with_call(actual, _advised(message, actual, advice)))
 
 
 # --- describing values --------------------------------------------------------------
@@ -150,15 +208,16 @@ def _with_call(actual: Any, message: str) -> str:
 class expect:  # noqa: N801  (reads as prose in checks: expect(x).to_match(y))
     """``expect(actual, what="U")`` then one of the ``to_*`` methods."""
 
-    def __init__(self, actual: Any, what: str | None = None) -> None:
+    def __init__(self, actual: Any, what: str | None = None, *, advice: Advice | Sequence[Advice] | None = None) -> None:
         self.actual = actual
         self.what = what
+        self.advice = advice  # causes added to any failure of this expectation, where their evidence holds
         self._intro: str | None = None  # replaces "returned ..." (after sign flipping, say)
 
     # -- helpers ---------------------------------------------------------------
     def _fail(self, message: str) -> None:
         prefix = f"{self.what}: " if self.what else ""
-        raise CheckFailure(_with_call(self.actual, prefix + message))
+        raise CheckFailure(_with_call(self.actual, _advised(prefix + message, self.actual, self.advice)))
 
     def _returned(self) -> str:
         return self._intro if self._intro is not None else f"returned {describe(self.actual)}"

@@ -42,9 +42,17 @@ _MODULES: dict[Path, ModuleType] = {}
 
 
 class Misconception:
-    def __init__(self, name: str, feedback: str) -> None:
+    """A known mistake: its name, the feedback a learner who makes it needs, and the variant
+    functions (decorated) that make it. ``breaks_every_part`` says why, when one such mistake
+    rightly costs more than most of the exercise (``grade verify`` asks for it past 60%);
+    ``tell_apart`` what input would show this mistake apart from its lookalikes, said when the
+    checks cannot decide between them."""
+
+    def __init__(self, name: str, feedback: str, *, breaks_every_part: str = "", tell_apart: str = "") -> None:
         self.name = name
         self.feedback = feedback
+        self.breaks_every_part = breaks_every_part
+        self.tell_apart = tell_apart
         self.functions: dict[str, Callable[..., Any]] = {}
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -94,11 +102,35 @@ def sibling_reference(misconceptions_file: str, name: str | None = None) -> Modu
     return load_module(path, "reference")
 
 
-def load_misconceptions(path: Path) -> list[Misconception]:
+class Variants(list):  # list[Misconception], with the module's probes beside them
+    """An exercise's misconceptions, and its ``probes(rng)`` when misconceptions.py defines one:
+    calls ``[(function, args, kwargs), ...]`` made to tell lookalike mistakes apart, run only when
+    the checks that ran leave more than one."""
+
+    probes: Callable[[Any], list[tuple[str, tuple[Any, ...], dict[str, Any]]]] | None = None
+
+
+def load_misconceptions(path: Path) -> Variants:
+    found = Variants()
     if not path.is_file():
-        return []
+        return found
     module = load_module(path, "misconceptions")
-    return [v for v in vars(module).values() if isinstance(v, Misconception)]
+    found.extend(v for v in vars(module).values() if isinstance(v, Misconception))
+    probes = getattr(module, "probes", None)
+    found.probes = probes if callable(probes) else None
+    return found
+
+
+def agrees_on(variant: Misconception, calls: list[Any], reference: Any) -> bool:
+    """Whether ``variant`` reproduces every one of the learner's ``calls`` (a probe's): a call the
+    learner did not finish (a crash, a limit) tells nothing, and rules nothing out."""
+    ns = variant.namespace(reference)
+    for c in calls:
+        if not _replayable(c) or c.name not in variant.functions and c.failure is None:
+            continue
+        if not _same(c, _outcome(ns, c)):
+            return False
+    return True
 
 
 def roughly_equal(a: Any, b: Any) -> bool:

@@ -25,7 +25,7 @@ import pytest
 
 from grader.checking.expect import CheckFailure, describe, describe_call
 from grader.checking.expect import _active as active_submissions
-from grader.checking.misconceptions import Consistency, Misconception, Ran, matching
+from grader.checking.misconceptions import Consistency, Misconception, Ran, agrees_on, matching
 from grader.checking.proxy import Submission
 from grader.checking.results import CheckResult
 from grader.sandbox.failures import ImportFailed, NotCalledAgain, NotImplementedYet, SubmissionFailure
@@ -48,6 +48,11 @@ ONE_OF_EACH = "- {name}: {feedback}"
 # For the instructor: a variant that matched this check but not another one that ran.
 RULED_OUT = "known mistake '{name}' reproduces this check but not '{check}', so it is not named"
 DIAGNOSIS_FAILED = "misconception consistency check failed: {error!r}"
+PROBE_LABEL = "inputs made to tell known mistakes apart"  # the probes' rng label, and the detail's word
+# After "one of": what would decide between them, from each mistake's `tell_apart` where it has one.
+TELL_APART = "What would tell them apart:"
+TELL_APART_EACH = "- {name}: {tell}"
+TELL_APART_NONE = "No input tried here tells them apart; read both and check your code for each."
 # A check that uses this fixture races the reference: its failure is about time, and its outputs
 # are already judged by the race. Its calls (a million edges in ex11) are replayed only when the
 # race itself failed (matching, as before), never as evidence for or against a name elsewhere.
@@ -132,6 +137,7 @@ class GradingPlugin:
         self._races: set[str] = set()
         self._called: dict[str, set[str]] = {}  # check -> the functions it called: what a name there is about
         self._found: dict[str, list[Misconception]] = {}  # failing check -> the variants matching it alone
+        self._probe_calls: list[Any] | None = None  # the learner's calls on the probes, once run
 
     # -- fixtures ---------------------------------------------------------------
     @pytest.fixture
@@ -243,6 +249,8 @@ class GradingPlugin:
             else:
                 result.status, result.score = "failed", 0.0
                 result.output, result.detail = self._explain(excinfo, report)
+                stage = getattr(excinfo.value, "stage", None) if excinfo is not None else None
+                result.failed_at = stage if isinstance(stage, str) else ""
                 self._look_for_misconception(report.nodeid, result)
         elif report.failed:
             # A setup or teardown error: no points, said as an error, never as a pass.
@@ -346,7 +354,40 @@ class GradingPlugin:
                 if by is not None:
                     check = self.results[by].name if by in self.results else by
                     result.detail += "\n" + RULED_OUT.format(name=v.name, check=check)
-            self._name(result, [v for v in found if ruled_out[nodeid, id(v)] is None])
+            left = [v for v in found if ruled_out[nodeid, id(v)] is None]
+            if len(left) > 1:
+                left = self._probe(result, left)
+            self._name(result, left)
+
+    def _probe(self, result: CheckResult, left: list[Misconception]) -> list[Misconception]:
+        """Several variants fit everything that ran: run the exercise's probes (inputs made to tell
+        lookalikes apart) through the learner's code, and keep the variants that agree with it
+        there too. Never all of them ruled out: then the probes told nothing about this learner."""
+        if self._probe_calls is None:
+            self._probe_calls = []
+            probes = getattr(self._misconceptions(), "probes", None)
+            if probes is not None:
+                start = len(self._submission.calls)
+                try:
+                    for name, args, kwargs in probes(check_rng(self._seed, PROBE_LABEL)):
+                        try:
+                            getattr(self._submission, name)(*args, **kwargs)
+                        except Exception:  # noqa: S112  (the learner's failure is recorded on the call)
+                            continue
+                except Exception as exc:  # a broken probe costs no learner their card
+                    result.detail += "\n" + DIAGNOSIS_FAILED.format(error=exc)
+                self._probe_calls = self._submission.calls[start:]
+        if not self._probe_calls:
+            return left
+        try:
+            kept = [v for v in left if agrees_on(v, self._probe_calls, self._reference())]
+        except Exception as exc:
+            result.detail += "\n" + DIAGNOSIS_FAILED.format(error=exc)
+            return left
+        for v in left:
+            if v not in kept:
+                result.detail += "\n" + RULED_OUT.format(name=v.name, check=PROBE_LABEL)
+        return kept or left
 
     def _name(self, result: CheckResult, left: list[Misconception]) -> None:
         if not left:
@@ -361,7 +402,13 @@ class GradingPlugin:
         result.misconception = self._prefer if left[0].name == self._prefer else None
         each = "\n".join(ONE_OF_EACH.format(name=v.name, feedback=v.feedback) for v in left)
         names = ONE_OF.format(names=", ".join(v.name for v in left))
-        result.output += "\n" + LOOKS_LIKE_ONE_OF.format(names=names, each=each)
+        result.output += "\n" + LOOKS_LIKE_ONE_OF.format(names=names, each=each) + "\n" + tell_apart(left)
+
+
+def tell_apart(left: list[Misconception]) -> str:
+    """What would decide between lookalike mistakes: each one's ``tell_apart``, or that nothing tried does."""
+    tells = [TELL_APART_EACH.format(name=v.name, tell=v.tell_apart) for v in left if v.tell_apart]
+    return "\n".join([TELL_APART, *tells]) if tells else TELL_APART_NONE
 
 
 # pytest, lean: only the plugins grading needs. Every plugin module imported is start-up time

@@ -22,6 +22,8 @@ UNGRADED_TAG = "ungraded"  # Gradescope: the tag of a check it did not grade
 GRADESCOPE_UNGRADED = "{name} (ungraded)"
 GRADESCOPE_UNGRADED_OUTPUT = "Not run on the grading machine, so its {points} {are} in no total: {reason}"
 GRADESCOPE_UNGRADED_NOTE = "{points} {are} not graded here, and counted in no total: {reasons}"
+# A check that failed before reaching what its name says (the values inside a speed check).
+FAILED_AT = "{name} — failed on {stage} first, so not judged on the rest"
 
 
 @dataclass
@@ -38,10 +40,19 @@ class CheckResult:
     misconceptions: list[str] = field(default_factory=list)
     seconds: float = 0.0
     detail: str = ""  # for the instructor (tracebacks from the check itself)
+    # What the check was verifying when it failed, when that comes before what its name says.
+    failed_at: str = ""
 
     @property
     def passed(self) -> bool:
         return self.status == "passed"
+
+    @property
+    def title(self) -> str:
+        """The name, saying where it failed when that is not what the name is about."""
+        if self.failed_at and not self.passed:
+            return FAILED_AT.format(name=self.name, stage=self.failed_at)
+        return self.name
 
     @property
     def ungraded(self) -> bool:
@@ -154,7 +165,7 @@ class ExerciseResult:
 
     def _gradescope_test(self, i: int, c: CheckResult) -> dict[str, Any]:
         test: dict[str, Any] = {
-            "name": c.name,
+            "name": c.title,
             "number": f"{self.exercise}.{i + 1}",
             "score": c.score,
             "max_score": c.max_score,

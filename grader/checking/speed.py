@@ -18,6 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.checking.expect import stage
+
+# What a speed check verifies before its time counts: a failure there is not slowness.
+VALUES_FIRST = "the values it returned"
 GIVE_UP = 4.0  # a round this many times over the limit ends the race: more would not change the verdict
 
 
@@ -72,7 +76,8 @@ def race(
                 timed[who] = runner.timed(name, *args)
         (out, seconds), (ref_out, ref_seconds) = timed["learner"], timed["reference"]
         if judge is not None:
-            judge(out, ref_out, args)
+            with stage(VALUES_FIRST):
+                judge(out, ref_out, args)
         result.rounds.append(Round(seconds, ref_seconds))
         if seconds <= limit * ref_seconds or seconds > GIVE_UP * limit * ref_seconds:
             break

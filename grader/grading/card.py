@@ -10,7 +10,7 @@ import re
 
 import click
 
-from grader.checking.plugin import LOOKS_LIKE, LOOKS_LIKE_ONE_OF, ONE_OF_EACH
+from grader.checking.plugin import LOOKS_LIKE, LOOKS_LIKE_ONE_OF, ONE_OF_EACH, TELL_APART, TELL_APART_NONE
 from grader.checking.results import CheckResult, ExerciseResult
 from grader.course.wording import count, plural
 from grader.sandbox.messages import ISOLATION_WEAK
@@ -58,6 +58,8 @@ EXAMPLE_NAMED = "Worked example of {cause}: {check} (seed {seed})"
 EXAMPLE_UNNAMED = "{check} (seed {seed})"
 ALSO = "also {checks}, with the same output"
 CUT = "… (grade {exercise} -v shows all)"
+# Under a check that failed before reaching what its name says.
+FAILED_AT = "failed on {stage} first, so not judged on what its name says"
 CUT_LINES = 6  # an output without a named mistake, at most, before CUT
 
 
@@ -104,7 +106,10 @@ def _check_line(c: CheckResult, width: int) -> str:
         said = NOT_RUN.format(points=count(c.max_score, "point"), reason=c.output)
         return click.style(f"  - {c.name.ljust(width)}  {said}", dim=True)
     mark = click.style(PASS, fg="green") if c.passed else click.style(FAIL, fg="red")
-    return f"  {mark} {c.name.ljust(width)}  {_points(c.score)}/{_points(c.max_score)}"
+    line = f"  {mark} {c.name.ljust(width)}  {_points(c.score)}/{_points(c.max_score)}"
+    if c.failed_at and not c.passed:
+        line += "\n      " + click.style(FAILED_AT.format(stage=c.failed_at), fg="yellow")
+    return line
 
 
 def _full_card(result: ExerciseResult, *, show_passed: bool) -> str:
@@ -146,6 +151,7 @@ def _feedback(output: str, names: tuple[str, ...]) -> list[str]:
     if len(names) == 1:
         one = LOOKS_LIKE.format(name=names[0], feedback="")
         return [said[len(one):].strip()] if said.startswith(one) else []
+    said = said[: _tell_at(said)]
     starts = [said.find(ONE_OF_EACH.format(name=n, feedback="")) for n in names]
     out = []
     for k, name in enumerate(names):
@@ -155,6 +161,17 @@ def _feedback(output: str, names: tuple[str, ...]) -> list[str]:
         end = min([s for s in starts if s > starts[k]], default=len(said))
         out.append(said[starts[k] + len(ONE_OF_EACH.format(name=name, feedback="")):end].strip())
     return out
+
+
+def _tell_at(said: str) -> int:
+    """Where the "what would tell them apart" lines start, after a "one of" (its length when none)."""
+    found = [said.find(m) for m in (TELL_APART, TELL_APART_NONE) if m in said]
+    return min(found) if found else len(said)
+
+
+def _tell(output: str, names: tuple[str, ...]) -> list[str]:
+    said = output[_said_at(output, names):]
+    return [line for line in said[_tell_at(said):].splitlines() if line.strip()]
 
 
 def _functions(checks: list[CheckResult]) -> str:
@@ -198,6 +215,7 @@ def _short_card(result: ExerciseResult, *, show_passed: bool) -> str:
         else:
             lines.append(click.style(DIAGNOSIS_ONE_OF.format(**said), bold=True))
             lines.extend(DIAGNOSIS_EACH.format(name=n, feedback=f) for n, f in zip(names, feedback or [""] * len(names)))
+            lines.extend("  " + line for line in _tell(checks[0].output, names))
     rest = [c for checks in unnamed.values() for c in checks]
     if rest:
         n = len(rest)

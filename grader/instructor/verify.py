@@ -27,6 +27,9 @@ from grader.instructor.mutants import Mutant, mutants, unwritten
 DEFAULT_SEEDS = (1, 2, 3)
 MIN_HINTS = 2
 MIN_MISCONCEPTIONS = 3
+# One wrong part should cost the points of its part: a misconception costing more than this share
+# of the exercise must say which parts it breaks (Misconception(..., breaks_every_part="why")).
+MAX_COST = 0.6
 IGNORED = {"__pycache__", ".pytest_cache", ".DS_Store"}
 TOTAL = "{score:g}/{graded:g}"  # a grading's total: out of the points graded here
 TOTAL_UNGRADED = TOTAL + ", {ungraded} ungraded here"  # and the points of checks not run here, in no total
@@ -40,9 +43,25 @@ class Finding:
 
 
 @dataclass
+class VariantScore:
+    """What one misconception earned, and what its cards named (the confusion matrix's row)."""
+
+    name: str
+    score: float  # the lowest over the seeds graded
+    graded: float
+    named: dict[str, int] = field(default_factory=dict)  # name -> failing checks that named it alone
+    one_of: int = 0  # failing checks that said "one of" with this misconception among them
+
+    @property
+    def cost(self) -> float:
+        return 1 - self.score / self.graded if self.graded else 0.0
+
+
+@dataclass
 class Report:
     exercise: Exercise
     findings: list[Finding] = field(default_factory=list)
+    variants: list[VariantScore] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -182,16 +201,37 @@ def verify_exercise(
         losses = []
         recognised = False
         runs: dict[int, ExerciseResult] = {}
+        scored: VariantScore | None = None
         for seed in seeds[:2]:
             backend = LocalBackend(v.namespace(reference), label=f"misconception '{v.name}'")
             result = grade(ex, seed=seed, backend=backend, prefer_misconception=v.name)
             runs[seed] = result
             losses.append(result.score < result.graded_max)
             recognised = recognised or any(c.misconception == v.name for c in result.checks if not c.passed)
+            if scored is None or result.score < scored.score:
+                scored = VariantScore(v.name, result.score, result.graded_max, scored.named if scored else {}, scored.one_of if scored else 0)
+            _confusions(result, scored)
+        assert scored is not None
+        report.variants.append(scored)
         add(
             all(losses),
-            f"misconception '{v.name}' loses marks on every seed",
+            f"misconception '{v.name}' loses marks on every seed (earns {scored.score:g}/{scored.graded:g})",
             "it earned full marks on a seed: add a check that catches it",
+        )
+        wrong = {name: n for name, n in scored.named.items() if name != v.name}
+        add(
+            not wrong,
+            f"misconception '{v.name}': no card names another mistake",
+            "named instead: " + ", ".join(f"'{name}' on {count(n, 'check')}" for name, n in wrong.items())
+            + ". Make a check (or a probe) whose inputs tell them apart",
+        )
+        breaks = getattr(v, "breaks_every_part", "")
+        add(
+            scored.cost <= MAX_COST or bool(breaks),
+            f"misconception '{v.name}' costs {scored.cost:.0%} of the points"
+            + (f" (breaks every part: {breaks})" if breaks and scored.cost > MAX_COST else f" (at most {MAX_COST:.0%})"),
+            "one wrong part should cost the points of its part: split the checks that compare the whole result into "
+            "checks of each part, or say why it breaks every part with Misconception(..., breaks_every_part=...)",
         )
         # A check that catches a mistake only on some seeds grades learners by luck.
         flips = _unstable(runs)
@@ -199,6 +239,20 @@ def verify_exercise(
         add(recognised, f"misconception '{v.name}' is recognised in the feedback", "no failing check's inputs reproduce it")
     no_ops(ex, reference, seeds[0], add)
     return report
+
+
+def _confusions(result: ExerciseResult, scored: VariantScore) -> None:
+    """Add what each failing check named to the variant's row of the confusion matrix."""
+    for c in result.checks:
+        if c.passed or not c.misconceptions:
+            continue
+        if len(c.misconceptions) == 1:
+            scored.named[c.misconceptions[0]] = scored.named.get(c.misconceptions[0], 0) + 1
+        elif scored.name in c.misconceptions:
+            scored.one_of += 1
+        else:
+            for name in c.misconceptions:  # a "one of" without the true mistake: every name in it is wrong
+                scored.named[name] = scored.named.get(name, 0) + 1
 
 
 def no_ops(ex: Exercise, reference: object, seed: int, add: Callable[..., object]) -> None:
