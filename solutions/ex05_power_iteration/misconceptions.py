@@ -179,3 +179,115 @@ signed_radius = Misconception(
 @signed_radius
 def spectral_radius(A):
     return ref.power_iteration(A)[0]
+
+
+upcast = Misconception(
+    "float32 turned into float64",
+    "A was float32 but v came back float64: the start vector from np.random's standard_normal is float64, and "
+    "A @ v with a float64 v promotes every product. Cast the start vector with .astype(A.dtype).",
+)
+
+
+@upcast
+def power_iteration(A, tol=1e-10, max_iter=10_000, seed=0):  # noqa: F811
+    A = np.asarray(A)
+    v = np.random.default_rng(seed).standard_normal(A.shape[0])
+    v /= np.linalg.norm(v)
+    threshold = tol * np.linalg.norm(A)
+    lam, iterations = 0.0, 0
+    while iterations < max_iter:
+        iterations += 1
+        w = A @ v
+        lam = float(v @ w)
+        if np.linalg.norm(w - lam * v) <= threshold:
+            break
+        v = w / np.linalg.norm(w)
+    return lam, v, iterations
+
+
+absolute_tol = Misconception(
+    "tolerance not scaled by ‖A‖",
+    "the loop stopped when ‖Av − λv‖ ≤ tol, a fixed number. The residual scales with A: for a matrix with "
+    "entries around 1e-100 it is below any fixed tol after the first product, before v has moved (and for "
+    "entries around 1e100 it never gets there). Stop when ‖Av − λv‖ ≤ tol · np.linalg.norm(A).",
+)
+
+
+@absolute_tol
+def power_iteration(A, tol=1e-10, max_iter=10_000, seed=0):  # noqa: F811
+    A = np.asarray(A)
+    v = _start(A, seed)
+    lam, iterations = 0.0, 0
+    while iterations < max_iter:
+        iterations += 1
+        w = A @ v
+        lam = float(v @ w)
+        if np.linalg.norm(w - lam * v) <= tol:
+            break
+        v = w / np.linalg.norm(w)
+    return lam, v, iterations
+
+
+max_norm = Misconception(
+    "v scaled by its largest entry",
+    "v was rescaled by its largest entry (w / max|wᵢ|), the textbook variant of the power method. That keeps "
+    "v from overflowing, but the vector you return is not a unit vector: its largest entry is 1, its length "
+    "is more. The contract asks for ‖v‖ = 1: divide by np.linalg.norm(w) (and then λ = vᵀ(Av)).",
+)
+
+
+@max_norm
+def power_iteration(A, tol=1e-10, max_iter=10_000, seed=0):  # noqa: F811
+    A = np.asarray(A)
+    v = np.random.default_rng(seed).standard_normal(A.shape[0]).astype(A.dtype)
+    v = v / np.abs(v).max()
+    threshold = tol * np.linalg.norm(A)
+    lam, iterations = 0.0, 0
+    while iterations < max_iter:
+        iterations += 1
+        w = A @ v
+        lam = float(v @ w / (v @ v))
+        if np.linalg.norm(w - lam * v) <= threshold * np.linalg.norm(v):
+            break
+        v = w / np.abs(w).max()
+    return lam, v, iterations
+
+
+divided_by_norm = Misconception(
+    "Rayleigh quotient divided by ‖v‖",
+    "you returned vᵀAv / ‖v‖. Scaling v by c scales vᵀAv by c², so the division must be by ‖v‖² = v @ v for "
+    "the result not to depend on v's length.",
+)
+
+
+@divided_by_norm
+def rayleigh_quotient(A, v):  # noqa: F811
+    return float(v @ A @ v / np.linalg.norm(v))
+
+
+no_lambda_deflation = Misconception(
+    "deflated without λ₁",
+    "you subtracted np.outer(v1, v1) without the factor λ₁. That lowers v₁'s eigenvalue by 1, not to 0, so for "
+    "|λ₁| > 1 power iteration can still find v₁ first. Deflation removes the whole pair: B = A − λ₁ v₁ v₁ᵀ.",
+)
+
+
+@no_lambda_deflation
+def second_eigenpair(A, tol=1e-10, max_iter=10_000, seed=0):  # noqa: F811
+    lam1, v1, _ = ref.power_iteration(A, tol, max_iter, seed)
+    lam2, v2, _ = ref.power_iteration(A - np.outer(v1, v1), tol, max_iter, seed)
+    return lam2, v2
+
+
+scalar_deflation = Misconception(
+    "v₁ v₁ᵀ written as v1 @ v1.T",
+    "for a 1-D array, v1.T is v1 itself, so v1 @ v1.T is the number vᵀv = 1, not the matrix v₁ v₁ᵀ: A − λ₁ · 1 "
+    "subtracts λ₁ from every entry of A. The rank-one matrix is np.outer(v1, v1): B = A − λ₁ np.outer(v1, v1).",
+)
+
+
+@scalar_deflation
+def second_eigenpair(A, tol=1e-10, max_iter=10_000, seed=0):  # noqa: F811
+    lam1, v1, _ = ref.power_iteration(A, tol, max_iter, seed)
+    lam2, v2, _ = ref.power_iteration(A - lam1 * v1 @ v1.T, tol, max_iter, seed)
+    return lam2, v2

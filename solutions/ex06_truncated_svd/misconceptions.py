@@ -67,6 +67,50 @@ def randomized_svd(X, k, oversample=10, n_iter=4, seed=0):
     return ref.randomized_svd(X.astype(np.float64), k, oversample=oversample, n_iter=n_iter, seed=seed)
 
 
+u_not_divided = Misconception(
+    "U = X V without dividing by σ",
+    "U was computed as X V from the eigenvectors V of XᵀX, but X vᵢ = σᵢ uᵢ: the columns of X V have length σᵢ, "
+    "not 1. Divide each by its singular value, U = (X @ V) / S, to get the unit left singular vectors.",
+)
+
+
+@u_not_divided
+def truncated_svd(X, k):  # noqa: F811
+    w, V = np.linalg.eigh(X.T @ X)
+    V = V[:, ::-1][:, :k]
+    S = np.sqrt(np.maximum(w[::-1][:k], 0))
+    return X @ V, S, V.T
+
+
+eigenvalues_as_sigma = Misconception(
+    "eigenvalues of XᵀX taken as the singular values",
+    "S holds the eigenvalues of XᵀX, which are the SQUARES of the singular values: σᵢ = √λᵢ. Take the square "
+    "root (np.sqrt(w)), and then uᵢ = X vᵢ / σᵢ.",
+)
+
+
+@eigenvalues_as_sigma
+def truncated_svd(X, k):  # noqa: F811
+    w, V = np.linalg.eigh(X.T @ X)
+    V = V[:, ::-1][:, :k]
+    S = w[::-1][:k]
+    return (X @ V) / S, S, V.T
+
+
+v_not_vt = Misconception(
+    "V returned instead of Vt",
+    "the third factor came back as V, with the right singular vectors as COLUMNS (n, k). The contract is "
+    "numpy's: Vt = Vᵀ, one right singular vector per ROW, shape (k, n): return Vt[:k] from np.linalg.svd "
+    "(or V[:, :k].T).",
+)
+
+
+@v_not_vt
+def truncated_svd(X, k):  # noqa: F811
+    U, S, Vt = np.linalg.svd(X, full_matrices=False)
+    return U[:, :k], S[:k], Vt[:k].T.copy()
+
+
 # --- low_rank_approx ------------------------------------------------------------------------
 
 energy_of_sigma = Misconception(
@@ -94,6 +138,33 @@ forgot_sigma = Misconception(
 def low_rank_approx(X, k):
     U, S, Vt = np.linalg.svd(X, full_matrices=False)
     return U[:, :k] @ Vt[:k], float((S[:k] ** 2).sum() / (S**2).sum())
+
+
+energy_of_kept_only = Misconception(
+    "energy over the kept singular values only",
+    "the energy came back as 1: both sums ran over the k singular values kept. The share kept is "
+    "Σ_(i≤k) σᵢ² / Σ_(all i) σᵢ², and the denominator Σ σᵢ² = ‖X‖_F² needs every singular value.",
+)
+
+
+@energy_of_kept_only
+def low_rank_approx(X, k):  # noqa: F811
+    U, S, Vt = np.linalg.svd(X, full_matrices=False)
+    U, S, Vt = U[:, :k], S[:k], Vt[:k]
+    return (U * S) @ Vt, float((S**2).sum() / (S**2).sum())
+
+
+energy_of_norms = Misconception(
+    "energy as a ratio of norms",
+    "the energy was ‖X_k‖_F / ‖X‖_F. The share of ‖X‖_F² kept is a ratio of SQUARED norms, "
+    "‖X_k‖_F² / ‖X‖_F² = Σ_(i≤k) σᵢ² / Σ σᵢ²: square both norms (or the singular values) first.",
+)
+
+
+@energy_of_norms
+def low_rank_approx(X, k):  # noqa: F811
+    X_k, _ = ref.low_rank_approx(X, k)
+    return X_k, float(np.linalg.norm(X_k) / np.linalg.norm(X))
 
 
 # --- randomized_svd ---------------------------------------------------------------------------
@@ -144,3 +215,43 @@ def randomized_svd(X, k, oversample=10, n_iter=4, seed=0):
     Q, _ = np.linalg.qr(Y)
     Ub, S, Vt = np.linalg.svd(Q.T @ X, full_matrices=False)
     return Q @ Ub[:, :k], S[:k], Vt[:k]
+
+
+u_of_b = Misconception(
+    "U of the small matrix returned as U",
+    "U came back with k + oversample rows: it is Ũ, the left singular vectors of the small matrix B = Qᵀ X, "
+    "written in the basis Q. Map them back to the m rows of X: U = Q @ Ũ.",
+)
+
+
+@u_of_b
+def randomized_svd(X, k, oversample=10, n_iter=4, seed=0):  # noqa: F811
+    m, n = X.shape
+    rng = np.random.default_rng(seed)
+    omega = rng.standard_normal((n, min(k + oversample, m, n))).astype(X.dtype, copy=False)
+    Q, _ = np.linalg.qr(X @ omega)
+    for _ in range(n_iter):
+        W, _ = np.linalg.qr(X.T @ Q)
+        Q, _ = np.linalg.qr(X @ W)
+    Ub, S, Vt = np.linalg.svd(Q.T @ X, full_matrices=False)
+    return Ub[:, :k].copy(), S[:k], Vt[:k]
+
+
+whole_sketch = Misconception(
+    "all k + oversample triplets returned",
+    "randomized_svd returned every triplet of the sketch, k + oversample of them. The extra columns only make "
+    "the sketch more accurate; keep the first k of each: U[:, :k], S[:k], Vt[:k].",
+)
+
+
+@whole_sketch
+def randomized_svd(X, k, oversample=10, n_iter=4, seed=0):  # noqa: F811
+    m, n = X.shape
+    rng = np.random.default_rng(seed)
+    omega = rng.standard_normal((n, min(k + oversample, m, n))).astype(X.dtype, copy=False)
+    Q, _ = np.linalg.qr(X @ omega)
+    for _ in range(n_iter):
+        W, _ = np.linalg.qr(X.T @ Q)
+        Q, _ = np.linalg.qr(X @ W)
+    Ub, S, Vt = np.linalg.svd(Q.T @ X, full_matrices=False)
+    return Q @ Ub, S, Vt

@@ -19,9 +19,9 @@ def _choose(ratio, threshold):
 
 not_centred = Misconception(
     "data not centred",
-    "the SVD was taken of X itself, not of X − mean. Without centring, the first 'principal axis' points "
+    "fit_pca took the SVD of X itself, not of X − mean. Without centring, the first 'principal axis' points "
     "from the origin to the middle of the data, and the variances include the mean's size. Subtract "
-    "X.mean(axis=0) from every row before the SVD (and in explained_variance_ratio and choose_k too).",
+    "X.mean(axis=0) from every row before the SVD.",
 )
 
 
@@ -31,12 +31,20 @@ def fit_pca(X, k):
     return X.mean(axis=0), Vt[:k], S[:k] ** 2 / (X.shape[0] - 1)
 
 
-@not_centred
+ratio_not_centred = Misconception(
+    "ratios of data not centred",
+    "explained_variance_ratio (and choose_k, which uses it) took the singular values of X itself, not of "
+    "X − mean. Far from the origin, the first of them measures the mean, not any spread, and carries almost "
+    "all of the 'variance'. Subtract X.mean(axis=0) before the SVD.",
+)
+
+
+@ratio_not_centred
 def explained_variance_ratio(X):
     return _ratio_uncentred(X)
 
 
-@not_centred
+@ratio_not_centred
 def choose_k(X, threshold=0.95):
     return _choose(_ratio_uncentred(X), threshold)
 
@@ -53,6 +61,19 @@ def fit_pca(X, k):
     mean, comps, var = ref.fit_pca(X, k)
     n = X.shape[0]
     return mean, comps, var * (n - 1) / n
+
+
+not_divided = Misconception(
+    "variance not divided by n − 1",
+    "the explained variances were σ², the squared singular values themselves. The variance along axis i is "
+    "σᵢ² / (n − 1): the sum of squares of the centred scores, divided by n − 1.",
+)
+
+
+@not_divided
+def fit_pca(X, k):
+    mean, comps, var = ref.fit_pca(X, k)
+    return mean, comps, var * (X.shape[0] - 1)
 
 
 components_as_columns = Misconception(
@@ -147,20 +168,26 @@ def fit_pca(X, k):
     return mean, Vt[:k], S[:k] ** 2 / (X.shape[0] - 1)
 
 
-mean_left_out = Misconception(
-    "mean left out of transform or inverse_transform",
-    "the principal axes pass through the MEAN of the data, not through the origin. transform must subtract "
-    "it before projecting, Z = (X - mean) @ components.T, and inverse_transform must add it back after "
-    "mapping the scores to feature space, X̂ = Z @ components + mean.",
+transform_uncentred = Misconception(
+    "mean not subtracted in transform",
+    "transform projected X itself. The principal axes pass through the MEAN of the data, not through the "
+    "origin: subtract it before projecting, Z = (X - mean) @ components.T.",
 )
 
 
-@mean_left_out
+@transform_uncentred
 def transform(X, mean, components):
     return X @ components.T
 
 
-@mean_left_out
+inverse_without_mean = Misconception(
+    "mean not added back in inverse_transform",
+    "inverse_transform mapped the scores back with Z @ components only, which gives points around the origin. "
+    "The axes pass through the mean of the data: add it back, X̂ = Z @ components + mean.",
+)
+
+
+@inverse_without_mean
 def inverse_transform(Z, mean, components):
     return Z @ components
 
@@ -185,3 +212,45 @@ def explained_variance_ratio(X):
 @ratio_of_sigma
 def choose_k(X, threshold=0.95):
     return _choose(_ratio_of_sigma(X), threshold)
+
+
+covariance_ratios = Misconception(
+    "d ratios from the covariance's eigenvalues",
+    "the ratios came from the d eigenvalues of the d x d covariance. With fewer samples than features (n < d) "
+    "only min(n, d) of them can be nonzero, and the contract asks for those min(n, d) ratios: take the "
+    "singular values of the centred data (np.linalg.svd(Xc, compute_uv=False)), or keep the first min(n, d) "
+    "eigenvalues.",
+)
+
+
+@covariance_ratios
+def explained_variance_ratio(X):
+    Xc = X - X.mean(axis=0)
+    w = np.linalg.eigvalsh(Xc.T @ Xc)[::-1]
+    return w / w.sum()
+
+
+upcast = Misconception(
+    "float32 turned into float64",
+    "float32 data gave float64 results: X.astype(np.float64) (or a float64 array mixed in) promotes everything "
+    "after it. Stay in X.dtype, or cast the results back with .astype(X.dtype).",
+)
+
+
+@upcast
+def fit_pca(X, k):
+    return ref.fit_pca(X.astype(np.float64), k)
+
+
+row_means = Misconception(
+    "means of the rows instead of the columns",
+    "the mean was taken along axis=1: one number per SAMPLE, and each row centred on its own average. PCA "
+    "centres each FEATURE: mean = X.mean(axis=0), of shape (d,), subtracted from every row.",
+)
+
+
+@row_means
+def fit_pca(X, k):
+    mean = X.mean(axis=1, keepdims=True)
+    _, S, Vt = np.linalg.svd(X - mean, full_matrices=False)
+    return mean, Vt[:k], S[:k] ** 2 / (X.shape[0] - 1)
