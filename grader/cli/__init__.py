@@ -22,6 +22,7 @@ LAZY_COMMANDS = {
     "reset": "reset", "solution": "solution", "drill": "drill", "all": "grade_all",
     "new": "new", "publish": "publish", "batch": "batch", "report": "report", "review": "review",
     "init": "init",
+    "serve": "serve", "roster": "roster",
 }
 
 # A first word that is no command and no exercise, but close to a command: most likely a typo.

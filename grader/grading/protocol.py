@@ -17,9 +17,12 @@ with a 4xx/5xx status; 429 and 503 carry ``Retry-After`` (seconds).
                           ``MAX_WAIT``), ``verbose`` (0/1) -> ``{"id", "exercise", "status",
                           "attempt", "card", "result"}``; ``card`` is the score card's text with the
                           visibility tiers applied (None until graded), ``result`` the same
-                          grading as ``ExerciseResult.to_json()`` with the tiers applied.
+                          grading as ``ExerciseResult.to_json()`` with the tiers applied; when
+                          ``status`` is ``failed`` (the service could not grade it, its machine's
+                          fault; graded again when the service restarts), ``error`` says so.
 - ``GET  SCORES``      -> ``{"name": str, "exercises": {id: {"best": float, "max": float,
-                          "attempts": int, "full_marks": bool}}}``
+                          "attempts": int, "full_marks": bool}}}``; an instructor may ask about a
+                          learner with query ``learner`` (a learner asking so gets 403).
 """
 
 from __future__ import annotations

@@ -256,6 +256,12 @@ def _reason(result: object) -> tuple[str, str]:
 
 def grade_task(task: Task) -> Row:
     """Grade one staged submission; never raises (a failure becomes the row's reason)."""
+    return grade_task_full(task)[0]
+
+
+def grade_task_full(task: Task) -> tuple[Row, dict | None]:
+    """:func:`grade_task`, with the whole grading as ``ExerciseResult.to_json(instructor=True)``
+    (None when nothing was graded): ``grade serve`` renders the learner's card from it."""
     from grader.grading.runner import grade
 
     ex = task.exercise
@@ -265,22 +271,23 @@ def grade_task(task: Task) -> Row:
         source=str(task.source), origin=task.origin, code_sha256=code_sha, code=task.code,
     )
     if task.error:
-        return Row(score=0.0, outcome="error", reason=task.error, checks=[], seconds=0.0, **base)  # type: ignore[arg-type]
+        return Row(score=0.0, outcome="error", reason=task.error, checks=[], seconds=0.0, **base), None  # type: ignore[arg-type]
     try:
         result = grade(ex, seed=task.seed, source=task.source, label=task.origin, require_isolation=task.require_isolation)
     except IsolationMissing:
         raise  # the machine's fault, not the learner's: never a row
     except GradeError as exc:
-        return Row(score=0.0, outcome="error", reason=str(exc), checks=[], seconds=0.0, **base)  # type: ignore[arg-type]
+        return Row(score=0.0, outcome="error", reason=str(exc), checks=[], seconds=0.0, **base), None  # type: ignore[arg-type]
     except Exception as exc:  # a grader bug must cost one row, not the batch
         replay = f"grade {ex.id} --file {task.source} --seed {task.seed}"
         reason = GRADER_ERROR.format(error=f"{type(exc).__name__}: {exc}", replay=replay)
-        return Row(score=0.0, outcome="error", reason=reason + "\n" + traceback.format_exc(limit=3), checks=[], seconds=0.0, **base)  # type: ignore[arg-type]
+        return Row(score=0.0, outcome="error", reason=reason + "\n" + traceback.format_exc(limit=3), checks=[], seconds=0.0, **base), None  # type: ignore[arg-type]
     outcome, reason = _reason(result)
-    checks = result.to_json(instructor=True)["tests"]
+    whole = result.to_json(instructor=True)
     # The totals of the grading itself: the points graded, and those of checks not run here apart.
     base.update(max_score=result.graded_max, ungraded_points=result.ungraded_points)
-    return Row(score=result.score, outcome=outcome, reason=reason, checks=checks, seconds=round(result.seconds, 3), **base)  # type: ignore[arg-type]
+    row = Row(score=result.score, outcome=outcome, reason=reason, checks=whole["tests"], seconds=round(result.seconds, 3), **base)  # type: ignore[arg-type]
+    return row, whole
 
 
 def _ignore_sigint() -> None:

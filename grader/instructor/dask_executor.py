@@ -41,7 +41,7 @@ from typing import Any
 
 from grader.course import Exercise
 from grader.errors import UsageError
-from grader.instructor.batch import Task, grade_task
+from grader.instructor.batch import Task, grade_task_full
 from grader.instructor.gradebook import Row
 
 INSTALL = (
@@ -142,15 +142,20 @@ def learner_payload(task: Task) -> dict[str, bytes]:
 
 def grade_remote(task: Task, files: dict[str, bytes], bundle: ExerciseBundle) -> Row:
     """Run on a Dask worker: grade ``task`` from the shipped files; the row names the staged folder."""
+    return grade_remote_full(task, files, bundle)[0]
+
+
+def grade_remote_full(task: Task, files: dict[str, bytes], bundle: ExerciseBundle) -> tuple[Row, dict | None]:
+    """:func:`grade_remote`, with the whole grading (see :func:`grader.instructor.batch.grade_task_full`)."""
     with _grading:
         exercise = _exercise_here(task.exercise, bundle)
         if task.error:
-            return grade_task(dataclasses.replace(task, exercise=exercise))
+            return grade_task_full(dataclasses.replace(task, exercise=exercise))
         with tempfile.TemporaryDirectory(prefix="grade-submission-") as tmp:
             for name, data in files.items():
                 (Path(tmp) / name).parent.mkdir(parents=True, exist_ok=True)
                 (Path(tmp) / name).write_bytes(data)
-            row = grade_task(dataclasses.replace(task, exercise=exercise, source=Path(tmp)))
+            row, whole = grade_task_full(dataclasses.replace(task, exercise=exercise, source=Path(tmp)))
         # Tracebacks and messages name the paths graded here: put back the instructor's, so the
         # row is the one the local pool writes, and its paths mean something on that machine.
         moved = {tmp: str(task.source)}
@@ -160,7 +165,7 @@ def grade_remote(task: Task, files: dict[str, bytes], bundle: ExerciseBundle) ->
         row.source = str(task.source)
         row.reason = _unmove(row.reason, moved)
         row.checks = _unmove(row.checks, moved)
-        return row
+        return row, _unmove(whole, moved)
 
 
 def _unmove(value: Any, moved: dict[str, str]) -> Any:
@@ -213,7 +218,8 @@ class DaskExecutor:
     grade: Callable[[Task, dict[str, bytes], ExerciseBundle], Row] = grade_remote
     waiting: list[tuple[str, str, str]] = field(default_factory=list)  # learner, exercise, why
 
-    def _connect(self) -> tuple[Any, Callable[[], None]]:
+    def connect(self) -> tuple[Any, Callable[[], None]]:
+        """A client of the cluster and how to let it go (a local cluster when no scheduler is named)."""
         require_dask()
         import dask
         import yaml
@@ -247,7 +253,7 @@ class DaskExecutor:
         tasks = list(tasks)
         if not tasks:
             return
-        client, close = self._connect()
+        client, close = self.connect()
         try:
             has_gpu = _gpu_workers(client) > 0
             bundles: dict[str, Any] = {}
