@@ -83,6 +83,15 @@ def test_the_learners_card_names_no_mistake_and_shows_no_input_of_a_hidden_check
         assert "least similar first" in full  # the instructor's card (no filter) has it
 
 
+def test_failing_hidden_checks_are_said_as_withheld_not_as_no_known_mistake():
+    result = graded()
+    result.checks[1] = dataclasses.replace(result.checks[1], status="passed", score=2.0, output="", misconception=None,
+                                           misconceptions=[])
+    card = click.unstyle(score_card(for_learner(result, due=DUE, now=BEFORE)))
+    assert "2 checks your instructor keeps hidden fail (3 points lost)" in card
+    assert "no known mistake" not in card.lower()
+
+
 def test_an_ungraded_hidden_check_still_says_why_it_did_not_run():
     result = graded()
     result.checks[2] = dataclasses.replace(result.checks[2], status="skipped", output="needs a CUDA GPU", score=0.0)

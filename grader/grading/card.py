@@ -13,6 +13,7 @@ import click
 from grader.checking.plugin import LOOKS_LIKE, LOOKS_LIKE_ONE_OF, ONE_OF_EACH, TELL_APART, TELL_APART_NONE
 from grader.checking.results import CheckResult, ExerciseResult
 from grader.course.wording import count, plural
+from grader.grading.visibility import is_withheld
 from grader.sandbox.messages import ISOLATION_WEAK
 from grader.sandbox.wire import LAYER_HOLDS
 
@@ -52,6 +53,9 @@ DIAGNOSIS_FEEDBACK = "  {feedback}"
 # Failing checks that no known mistake explains: after the named ones, or alone.
 DIAGNOSIS_UNNAMED = "No known mistake explains {checks} ({points}); {outputs} below."
 DIAGNOSIS_NONE = "Diagnosis: no known mistake matches; {checks} {fail} ({points} lost); {outputs} below."
+# Failing checks whose feedback the instructor keeps (a grading service's hidden checks): no
+# diagnosis is claimed or denied for them.
+DIAGNOSIS_WITHHELD = "{checks} your instructor keeps hidden {fail} ({points} lost): what they tried stays with your instructor."
 PASSED_SUMMARY = "{checks} {pass_} ({points})"
 CAUSE_TAG = "[{cause}]"
 EXAMPLE_NAMED = "Worked example of {cause}: {check} (seed {seed})"
@@ -199,7 +203,10 @@ def _short_card(result: ExerciseResult, *, show_passed: bool) -> str:
     # Distinct causes: a named mistake (or the same "one of" set), else the output itself.
     named: dict[tuple[str, ...], list[CheckResult]] = {}
     unnamed: dict[str, list[CheckResult]] = {}
+    kept = [c for c in failing if is_withheld(c)]
     for c in failing:
+        if is_withheld(c):
+            continue
         if _names(c):
             named.setdefault(_names(c), []).append(c)
         else:
@@ -222,6 +229,9 @@ def _short_card(result: ExerciseResult, *, show_passed: bool) -> str:
         forms = {"checks": count(n, "check"), "points": count(_lost(rest), "point"), "fail": _said(n, "fails", "fail"),
                  "outputs": _said(len(unnamed), "its output is", "their outputs are")}
         lines.append(click.style((DIAGNOSIS_UNNAMED if named else DIAGNOSIS_NONE).format(**forms), bold=not named))
+    if kept:
+        lines.append(DIAGNOSIS_WITHHELD.format(checks=count(len(kept), "check"), fail=_said(len(kept), "fails", "fail"),
+                                               points=count(_lost(kept), "point")))
     lines.append("")
     width = max((len(c.name) for c in result.checks), default=10)
     passed = [c for c in result.checks if c.passed]

@@ -30,6 +30,13 @@ WITHHELD_UNTIL_DUE = "its inputs and output are shown after the due date ({due})
 WITHHELD_NO_DUE = "its inputs and output are shown after the due date, which your instructor has not set yet"
 
 
+def is_withheld(check: CheckResult) -> bool:
+    """Whether ``check`` is a learner's copy with its output withheld (as :func:`for_learner` leaves it)."""
+    return check.visibility != VISIBLE and not check.misconceptions and (
+        check.output == WITHHELD or check.output == WITHHELD_NO_DUE or check.output.startswith(WITHHELD_UNTIL_DUE.split("(")[0])
+    )
+
+
 def withheld(check: CheckResult, *, due: dt.datetime | None, now: dt.datetime) -> bool:
     """Whether a learner sees only ``check``'s name, points and pass/fail at ``now``."""
     if check.visibility == AFTER_DUE_DATE:
