@@ -23,6 +23,7 @@ LAZY_COMMANDS = {
     "new": "new", "publish": "publish", "batch": "batch", "report": "report", "review": "review",
     "init": "init",
     "serve": "serve", "roster": "roster",
+    "login": "login",
 }
 
 # A first word that is no command and no exercise, but close to a command: most likely a typo.

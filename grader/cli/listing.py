@@ -25,6 +25,8 @@ NO_EXERCISES = "This course has no exercises yet. An instructor adds one with gr
 REVIEWS_DUE = "Reviews due: {n} · grade review meets your past mistakes again before you forget them."
 NO_COURSE_HELP = "No course here yet: run grade inside a course folder (one holding course.yaml), or pass --course DIR."
 COLUMNS = ("id", "title", "level", "topics", "best", "tries", "hints", "status")
+# The best column's heading when the scores are the course's server's (every hand-in, from any machine).
+SERVER_BEST = "best (server)"
 TOPICS_WIDTH = 30
 TITLE_WIDTH = 34
 
@@ -54,28 +56,36 @@ def render(status: CourseStatus) -> list[str]:
     if status.empty:  # "0 of 0 solved" over headings with no rows says nothing
         return [click.style(status.title, bold=True)]
     lines = [click.style(HEADER.format(title=status.title, solved=status.solved, total=len(table)), bold=True), ""]
-    return lines + text_table(COLUMNS, cells, [_STATUS_STYLE.get(r["status"], "") for r in table])
+    heads = tuple(SERVER_BEST if h == "best" and status.scores_from else h for h in COLUMNS)
+    return lines + text_table(heads, cells, [_STATUS_STYLE.get(r["status"], "") for r in table])
 
 
 @click.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@click.option("--local", is_flag=True, help="This machine's scores, without asking the course's server.")
 @click.pass_context
-def command(ctx: click.Context, as_json: bool) -> None:
+def command(ctx: click.Context, as_json: bool, local: bool) -> None:
     """Show the course at a glance, in teaching order: each exercise's title, difficulty,
     topics, best score, attempts, hints taken, whether it is solved, what to do next, and
-    how many reviews of your past mistakes are due.
+    how many reviews of your past mistakes are due. When the course has a server, the best
+    scores are the server's (every hand-in, from any machine).
     """
     from grader.cli import load
     from grader.learner.course_status import course_status
 
     course = load(ctx)
-    status = course_status(course)  # also snapshots the stubs of untouched exercises
+    status = course_status(course, remote=not local)  # also snapshots the stubs of untouched exercises
     if as_json:
-        click.echo(json.dumps({"course": status.title, "exercises": status.rows, "reviews_due": status.reviews_due}, indent=2))
+        data = {"course": status.title, "exercises": status.rows, "reviews_due": status.reviews_due}
+        if course.server and not local:  # whose best scores the rows hold, and why not the server's
+            data.update(scores_from=status.scores_from or "local", note=status.note)
+        click.echo(json.dumps(data, indent=2))
         return
     for line in render(status):
         click.echo(line)
     click.echo("")
+    if status.note:
+        click.echo(click.style(status.note, fg="yellow"))
     ex = status.next
     if status.empty:
         click.echo(NO_EXERCISES)

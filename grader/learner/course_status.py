@@ -1,16 +1,24 @@
 """``grade list``'s work: the course at a glance, one row per exercise, and what to do next.
 
 Changes when what the overview says about an exercise changes (its fields, its status words),
-how the next exercise is chosen for it, or what it says about reviews (how many are due).
+how the next exercise is chosen for it, what it says about reviews (how many are due), or
+where its best scores come from: the course's server when it names one and answers (its
+best of every hand-in, from any machine), else this machine's store, with one line saying why.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.course import Course, Exercise
 from grader.learner.store import ExerciseProgress
+
+if TYPE_CHECKING:
+    from grader.learner.remote import ServerScore
+
+# When the course's server gave no scores: why (remote's line), then what the list shows instead.
+LOCAL_SCORES = "The best scores below are this machine's."
 
 
 @dataclass(frozen=True)
@@ -19,6 +27,8 @@ class CourseStatus:
     rows: list[dict[str, Any]]  # one per exercise, in teaching order (the JSON of grade list --json)
     next: Exercise | None  # the first unsolved exercise; None when every one is solved, or there is none
     reviews_due: int = 0  # review items due now (grade review)
+    scores_from: str | None = None  # the server whose best scores the rows hold; None: this machine's
+    note: str = ""  # one line: why a course with a server shows this machine's scores
 
     @property
     def empty(self) -> bool:
@@ -67,9 +77,39 @@ def rows(course: Course, progress: dict[str, ExerciseProgress]) -> list[dict[str
     return out
 
 
-def course_status(course: Course, *, now: float | None = None) -> CourseStatus:
+def with_server_scores(table: list[dict[str, Any]], scores: dict[str, ServerScore]) -> list[dict[str, Any]]:
+    """The rows with the server's best scores in place of this machine's: the server's best counts
+    every hand-in, from any machine. An exercise full marks on the server is solved."""
+    out = []
+    for row in table:
+        s = scores.get(row["id"])
+        s = s if s is not None and (s.attempts or s.full_marks) else None  # never handed in: no best to show
+        row = {**row, "local_best_score": row["best_score"], "server_attempts": s.attempts if s else 0}
+        row["best_score"] = s.best if s else None
+        if s is not None:
+            row["max_score"] = s.max
+        if s is not None and s.full_marks and not row["solved"]:
+            row["solved"], row["status"] = True, "solved"
+        elif s is not None and s.attempts and row["status"] == "new":
+            row["status"] = "started"
+        out.append(row)
+    return out
+
+
+def server_scores(course: Course) -> tuple[dict[str, ServerScore] | None, str]:
+    """The server's best scores, or None and the one line that says why there are none."""
+    from grader.learner.remote import RemoteError, best_scores
+
+    assert course.server
+    try:
+        return best_scores(course.server), ""
+    except RemoteError as exc:
+        return None, f"{exc.line} {LOCAL_SCORES}"
+
+
+def course_status(course: Course, *, now: float | None = None, remote: bool = True) -> CourseStatus:
     """Every exercise's progress, the next one, and the reviews due at ``now`` (opening the
-    store snapshots untouched stubs)."""
+    store snapshots untouched stubs); the best scores are the server's when the course names one."""
     from grader.learner.history import next_exercise, open_store
     from grader.learner.review_items import count_due
     from grader.learner.store import current_time
@@ -78,4 +118,14 @@ def course_status(course: Course, *, now: float | None = None) -> CourseStatus:
     due = 0
     if store is not None:
         due = count_due(store.conn, current_time() if now is None else now, exercises=[ex.id for ex in course.exercises])
-    return CourseStatus(course.title, rows(course, store.all_progress() if store else {}), next_exercise(course, store), due)
+    table = rows(course, store.all_progress() if store else {})
+    if not (course.server and remote):
+        return CourseStatus(course.title, table, next_exercise(course, store), due)
+    scores, note = server_scores(course)
+    if scores is None:
+        return CourseStatus(course.title, table, next_exercise(course, store), due, note=note)
+    table = with_server_scores(table, scores)
+    # The first exercise solved neither here nor on the server, in teaching order.
+    unsolved = {r["id"] for r in table if not r["solved"]}
+    nxt = next((ex for ex in course.exercises if ex.id in unsolved), None)
+    return CourseStatus(course.title, table, nxt, due, scores_from=course.server)

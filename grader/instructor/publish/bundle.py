@@ -47,8 +47,15 @@ grade {example}        # or: {also}
 and why. Some points are graded only by your instructor's hidden checks when you hand in:
 the score card says how many, so a card where every check passes can still end below full
 marks. `grade list` shows your progress, `grade hint {example}` a hint.
-
+{service}
 {table}
+"""
+# With a grading service (course.yaml server:): how the hidden checks reach the learner's card.
+SERVICE_README = """
+This course has a grading service, {server}. Log in once with the token your instructor gave
+you (`grade login`); from then on `grade {example}` also sends your file there, and prints its
+card, which grades every check (the hidden ones as points and pass/fail). `grade {example} --local`
+stays on your machine.
 """
 TABLE_HEAD = "| exercise | title | points here | points graded by your instructor |\n| --- | --- | --- | --- |"
 NO_EXERCISES = "No exercises yet."
@@ -57,7 +64,8 @@ NO_EXERCISES = "No exercises yet."
 def write_learner_bundle(course: Course, plans: list[ExercisePlan], dest: Path) -> None:
     dest.mkdir(parents=True)
     exercises = [p.exercise for p in plans]
-    (dest / COURSE_FILE).write_text(course_yaml(course, exercises, "# Published by grade publish for learners.\n"), encoding="utf-8")
+    header = "# Published by grade publish for learners.\n"
+    (dest / COURSE_FILE).write_text(course_yaml(course, exercises, header, service=True), encoding="utf-8")
     copy_grader(dest, course.title)
     for plan in plans:
         ex = plan.exercise
@@ -85,7 +93,8 @@ def write_learner_bundle(course: Course, plans: list[ExercisePlan], dest: Path) 
     # The examples name this course's own first exercise: the grader knows no subject.
     example = first.id if first else "ex01"
     also = f"grade {first.number}, grade {first.slug}" if first else "grade 1"
-    readme = LEARNER_README.format(title=course.title, install=install, table=table, example=example, also=also)
+    service = SERVICE_README.format(server=course.server, example=example) if course.server else ""
+    readme = LEARNER_README.format(title=course.title, install=install, table=table, example=example, also=also, service=service)
     (dest / "README.md").write_text(readme, encoding="utf-8")
 
 

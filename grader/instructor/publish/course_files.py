@@ -2,8 +2,9 @@
 
 Changes when the parts of the course that travel with a product change: the grader package
 and its ``pyproject.toml`` (so ``pip install -e .`` works there), a ``course.yaml`` keeping only
-the keys learners may see (never the secret), and the torch build an exercise needs. The
-learner bundle and the Gradescope autograder both ship a runnable copy of the course this way.
+the keys learners may see (never the secret; the learner bundle's also names the grading
+service, ``server:``, and its exercises' ``due:`` dates), and the torch build an exercise needs.
+The learner bundle and the Gradescope autograder both ship a runnable copy of the course this way.
 """
 
 from __future__ import annotations
@@ -49,13 +50,19 @@ def copy_grader(dest: Path, course_title: str | None = None) -> None:
         pyproject.write_text(text, encoding="utf-8")
 
 
-def course_yaml(course: Course, exercises: list[Exercise], header: str) -> str:
-    """``course.yaml`` for ``exercises`` only, without the instructor's keys."""
+def course_yaml(course: Course, exercises: list[Exercise], header: str, *, service: bool = False) -> str:
+    """``course.yaml`` for ``exercises`` only, without the instructor's keys; with ``service``
+    (the learner bundle), also the grading service's address and these exercises' due dates."""
     from grader.course.yamlio import load_yaml
 
     data, _ = load_yaml(course.root / COURSE_FILE)
     kept = {k: v for k, v in data.items() if k in COURSE_KEYS_FOR_LEARNERS}
     kept["exercises"] = [ex.folder for ex in exercises]
+    if service and course.server:
+        kept["server"] = course.server
+    due = {ex.id: course.due[ex.id].isoformat() for ex in exercises if ex.id in course.due}
+    if service and due:  # only the published exercises': a date for one not shipped would not load
+        kept["due"] = due
     return yaml_dump(kept, header)
 
 
