@@ -241,7 +241,7 @@ CLASS: dict[str, tuple[str, str, str]] = {
     "partial_topk": (ONLY_TOPK_WRONG, "folder", "partial"),
     "partial_missing_fn": (MISSING_FUNCTION, "folder", "partial"),
     "partial_os_exit": (CRASH_OS_EXIT, "folder", "partial"),
-    "misc_raw_dot": (RAW_DOT, "folder", "zero"),  # since the checks demand right values too (c1607c1), it earns nothing
+    "misc_raw_dot": (RAW_DOT, "folder", "partial"),  # it keeps the zero rule, the dtype and the order of top_k (issue 15)
     "misc_one_side": (ONE_SIDE, "folder", "partial"),
     "misc_nan_zero": (NAN_ON_ZERO, "folder", "partial"),
     "misc_upcast": (UPCAST, "zip", "partial"),

@@ -189,3 +189,82 @@ origin_distances = Misconception(
 def concentration_ratio(X):
     n = np.sqrt(np.sum(X * X, axis=1))
     return float(n.max() / n.min())
+
+
+eps_added = Misconception(
+    "added eps to the length",
+    "you divided by ‖Xᵢ‖ + eps. For ordinary rows that is almost right, but a row shorter than eps must be divided "
+    "by eps itself (the rule of torch.nn.functional.normalize): a row of length 1e-14 divided by 1e-14 + 1e-12 "
+    "comes out 1% short. Divide by np.maximum(lengths, eps).",
+)
+
+
+@eps_added
+def normalize_rows(X, eps=1e-12):
+    return X / (ref._l2_last_axis(X)[:, None] + eps)
+
+
+spectral_norm = Misconception(
+    "largest singular value instead of the Frobenius norm",
+    "you returned σ₁, the largest singular value: that is the spectral norm ‖A‖₂, how much A can stretch one "
+    "vector. The Frobenius norm counts every entry, sqrt(Σᵢⱼ Aᵢⱼ²), which is also sqrt(Σ σᵢ²) over ALL the "
+    "singular values.",
+)
+
+
+@spectral_norm
+def frobenius_norm(A):
+    return float(np.linalg.svd(A, compute_uv=False)[0])
+
+
+upcast = Misconception(
+    "float32 turned into float64",
+    "float32 rows came back as float64: the rows were converted with X.astype(np.float64) (a way around the "
+    "overflow of 1e30² in float32), and never converted back. Keep the dtype: scale by the largest entry in "
+    "float32 instead, or return the result .astype(X.dtype).",
+)
+
+
+@upcast
+def normalize_rows(X, eps=1e-12):
+    return ref.normalize_rows(X.astype(np.float64), eps)
+
+
+one_formula_for_every_p = Misconception(
+    "one formula (Σ|xᵢ|^p)^(1/p) for every p",
+    "(Σ|xᵢ|^p)^(1/p) is right for p = 1 and p = 2 but not for p = inf: |xᵢ|^inf is inf (or 0) and the power "
+    "1/inf is 0, so the answer comes out 1.0 (or NaN). ‖x‖∞ is the LIMIT as p grows, max |xᵢ|: treat it apart. "
+    "(For p = 2 the squares also overflow for entries near 1e200: scale by the largest |xᵢ| first.)",
+)
+
+
+@one_formula_for_every_p
+def vector_norm(x, p):
+    with np.errstate(all="ignore"):
+        return float(np.sum(np.abs(x) ** p) ** (1 / p))
+
+
+ratio_upside_down = Misconception(
+    "nearest over farthest",
+    "you divided the smallest distance by the largest, so the ratio came out below 1. The concentration ratio is "
+    "the FARTHEST pair over the NEAREST: d.max() / d.min(), at least 1, and it falls towards 1 as d grows.",
+)
+
+
+@ratio_upside_down
+def concentration_ratio(X):
+    d = ref._pairwise_distances(X)
+    return float(d.min() / d.max())
+
+
+list_not_array = Misconception(
+    "returned a list, not an array",
+    "concentration_curve returned a Python list of ratios; the README asks for a float64 numpy array of shape "
+    "(len(dims),): wrap the list with np.array(ratios, dtype=np.float64).",
+)
+
+
+@list_not_array
+def concentration_curve(dims, n_points, seed):
+    rng = np.random.default_rng(seed)
+    return [ref.concentration_ratio(rng.standard_normal((n_points, d))) for d in dims]

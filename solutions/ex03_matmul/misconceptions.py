@@ -102,3 +102,126 @@ biases_added = Misconception(
 def collapse_linear_layers(weights, biases):
     W, _ = ref.collapse_linear_layers(weights, biases)
     return W, np.sum(biases, axis=0)
+
+
+no_inner_check = Misconception(
+    "left the shape errors to broadcasting",
+    "matmul never compared A's last size with B's second-to-last: it let broadcasting decide. Broadcasting "
+    "stretches an inner size of 1 against any other size without a word (a wrong answer instead of an error), "
+    "and where it does complain its message names the broadcast shapes, not A's and B's. Check "
+    "A.shape[-1] == B.shape[-2] yourself (matmul_shape does it) and raise the ValueError the README asks for.",
+)
+
+
+@no_inner_check
+def matmul(A, B):
+    return (A[..., :, :, None] * B[..., None, :, :]).sum(axis=-2)
+
+
+batch_from_the_left = Misconception(
+    "lined the batch sizes up from the left",
+    "zip(batch_a, batch_b) pairs the batch sizes from the LEFT and stops at the shorter one, so (p, 1, n, k) @ "
+    "(q, k, m) compares p with q, and a batch against a plain matrix loses its batch. Broadcasting lines shapes "
+    "up from the RIGHT: pad the shorter batch with 1s on the left first (or use np.broadcast_shapes).",
+)
+
+
+@batch_from_the_left
+def matmul_shape(shape_a, shape_b):
+    written = ref._written
+    (n, k), (k2, m) = shape_a[-2:], shape_b[-2:]
+    if k != k2:
+        raise ValueError(f"mat1 and mat2 shapes cannot be multiplied ({written(shape_a)} and {written(shape_b)})")
+    batch = []
+    for x, y in zip(shape_a[:-2], shape_b[:-2]):
+        if x != y and 1 not in (x, y):
+            raise ValueError(f"batch sizes {x} and {y} differ (shapes {written(shape_a)} and {written(shape_b)})")
+        batch.append(max(x, y))
+    return (*batch, n, m)
+
+
+one_add_fewer = Misconception(
+    "counted K - 1 additions per output",
+    "adding K products takes K - 1 additions, so M·N·(2K - 1) is the exact count for C = A B; but the convention "
+    "behind every FLOP/s figure (and the README) counts a multiply-add as two operations, one multiply and one add "
+    "per term: 2·M·N·K. (It is also the count when C is accumulated into, C += A B.)",
+)
+
+
+@one_add_fewer
+def gemm_flops(M, N, K):
+    return M * N * (2 * K - 1)
+
+
+output_counted_twice = Misconception(
+    "counted the output twice",
+    "you counted C's bytes twice (read and written), (M·K + K·N + 2·M·N): the README's model moves each of A, B "
+    "and C across the memory bus exactly once, (M·K + K·N + M·N) · bytes_per_element.",
+)
+
+
+@output_counted_twice
+def arithmetic_intensity(M, N, K, bytes_per_element):
+    return ref.gemm_flops(M, N, K) / ((M * K + K * N + 2 * M * N) * bytes_per_element)
+
+
+last_bias_only = Misconception(
+    "kept only the last layer's bias",
+    "the collapsed bias is not the last layer's b_L: every earlier bias passes through the layers after it and "
+    "adds up, W₂ b₁ + b₂ for two layers. Fold the layers in one at a time: b ← Wᵢ b + bᵢ.",
+)
+
+
+@last_bias_only
+def collapse_linear_layers(weights, biases):
+    W, _ = ref.collapse_linear_layers(weights, biases)
+    return W, biases[-1]
+
+
+weight_in_x_at_w_layout = Misconception(
+    "returned the weight in the x @ W layout",
+    "you composed the transposes, W₁ᵀ W₂ᵀ ⋯, which is the layer's weight in the x @ W layout, of shape "
+    "(d_0, d_L). The README asks for nn.Linear's layout, x Wᵀ + b with W of shape (d_L, d_0): the transpose of "
+    "yours, W_L ⋯ W₂ W₁.",
+)
+
+
+@weight_in_x_at_w_layout
+def collapse_linear_layers(weights, biases):
+    W, b = weights[0].T, biases[0]
+    for Wi, bi in zip(weights[1:], biases[1:]):
+        W = ref.matmul(W, Wi.T)
+        b = ref.matmul(b[None, :], Wi.T)[0] + bi
+    return W, b
+
+
+upcast = Misconception(
+    "float32 turned into float64",
+    "float32 inputs came back as float64: the result was built in an array made with np.zeros(shape), whose "
+    "dtype is float64 unless told otherwise. Pass dtype=np.result_type(A, B), or let the product of A and B "
+    "make the result.",
+)
+
+
+@upcast
+def matmul(A, B):
+    out = np.zeros(ref.matmul_shape(A.shape, B.shape))
+    out[...] = ref.matmul(A, B)
+    return out
+
+
+reshaped_the_input = Misconception(
+    "reshaped the caller's array",
+    "to multiply a batch by one matrix you set A.shape = (-1, k), stacking the rows: that reshapes the caller's "
+    "own array, which comes back with a different shape. A.reshape(-1, k) returns a new view and leaves the "
+    "caller's A alone.",
+)
+
+
+@reshaped_the_input
+def matmul(A, B):
+    shape = ref.matmul_shape(A.shape, B.shape)
+    if B.ndim == 2 and A.ndim > 2:
+        A.shape = (-1, A.shape[-1])
+        return np.einsum("ik,kj->ij", A, B).reshape(shape)
+    return ref.matmul(A, B)

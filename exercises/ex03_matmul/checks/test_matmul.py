@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from grader.checking import expect, expect_error, fail, points
+from grader.checking import LearnerRaised, advice, describe, expect, expect_error, fail, points, stage
 from grader.checking.speed import race
 
 SPEED_LIMIT = 20  # a vectorised matmul is within a few times the reference; Python loops are hundreds of times slower
@@ -31,13 +31,9 @@ def names_both(message, a, b):
 
 
 def expect_float32(got, what):
-    """float32 inputs must give a float32 result; said plainly, before the values are compared."""
+    """float32 inputs must give a float32 result (README: float32 in, float32 out)."""
     if isinstance(got, np.ndarray) and got.dtype != np.float32:
-        fail(
-            f"{what}: returned a {got.dtype} array for float32 inputs; expected float32. Something in your code "
-            "promotes the result (a float64 helper array, np.zeros without dtype=, an explicit .astype(float)); "
-            "build helpers with dtype=A.dtype, or let the operations on A and B alone produce the result",
-        )
+        fail(f"{what}: returned a {got.dtype} array for float32 inputs; expected float32 (float32 in, float32 out)", got)
 
 
 def expect_shape(got, expected, what):
@@ -142,8 +138,9 @@ def test_matmul_keeps_float32_as_float32(submission, rng):
     n, k, m, p = sizes(rng, 4)
     A, B = mats(rng, (p, n, k), np.float32), mats(rng, (p, k, m), np.float32)
     got = submission.matmul(A, B)
+    with stage("its values"):
+        expect(got, "matmul of float32 arrays").to_match(A @ B, check_dtype=False)
     expect_float32(got, "matmul of float32 arrays")
-    expect(got, "matmul of float32 arrays").to_match(A @ B)
 
 
 @points(1)
@@ -160,10 +157,22 @@ def test_matmul_raises_value_error_for_mismatched_inner_sizes(submission, rng):
 def test_inner_size_one_against_another_size_is_an_error(submission, rng):
     n, k, m = sizes(rng, 3)
     A, B = mats(rng, (n, 1)), mats(rng, (k, m))
-    expect_error(
-        lambda: submission.matmul(A, B), "ValueError",
-        why=f"A is ({n}, 1) and B is ({k}, {m}): the inner sizes 1 and {k} differ. Broadcasting would stretch "
-        "the 1 silently and return a wrong answer; compare A.shape[-1] with B.shape[-2] yourself before computing",
+    why = f"A is ({n}, 1) and B is ({k}, {m}): the inner sizes 1 and {k} differ"
+    try:
+        value = submission.matmul(A, B)
+    except LearnerRaised as exc:
+        if not exc.is_a("ValueError"):
+            fail(f"raised {exc.type_name}: {exc.message}\nexpected ValueError: {why}")
+        return
+    stretched = A * B.sum(axis=0)  # A's one column broadcast against all k rows of B, then summed
+    fail(
+        f"returned {describe(value)}\nexpected it to raise ValueError: {why}",
+        value,
+        advice=advice(
+            f"that is what broadcasting gives when it stretches A's inner size 1 to B's {k}: it never complains, so "
+            "compare A.shape[-1] with B.shape[-2] yourself before computing",
+            when=lambda v: isinstance(v, np.ndarray) and v.shape == stretched.shape and bool(np.allclose(v, stretched)),
+        ),
     )
 
 
@@ -173,18 +182,21 @@ def test_matmul_leaves_its_inputs_unchanged(submission, reference, rng):
     A, B = mats(rng, (p, q, n, k)), mats(rng, (k, m))
     value, (A_after, B_after), _ = submission.inputs_after("matmul", A, B)
     # The product first: leaving A and B alone earns nothing if what comes back is not A @ B.
-    expect(value, f"matmul of a {written(A.shape)} A by a {written(B.shape)} B (the product; A and B are checked after)").to_match(
-        reference.matmul(A, B)
-    )
+    with stage("the product, before A and B themselves"):
+        expect(value, f"matmul of a {written(A.shape)} A by a {written(B.shape)} B").to_match(reference.matmul(A, B))
     for name, before, after in (("A", A, A_after), ("B", B, B_after)):
-        if np.shape(after) != before.shape or not np.array_equal(after, before):
+        reshaped = np.shape(after) != before.shape
+        if reshaped or not np.array_equal(after, before):
             fail(
                 f"matmul returned the right product, but changed the caller's {name}: it had shape {before.shape} "
-                f"and came back with shape {np.shape(after)}"
-                f"{' and different values' if np.shape(after) == before.shape else ''}. "
-                f"Use {name}.reshape(...) or indexing, which give new views, instead of assigning {name}.shape "
-                "or writing into the array",
+                f"and came back with shape {np.shape(after)}{'' if reshaped else ' and different values'}",
                 value,
+                advice=[
+                    advice(f"assigning {name}.shape = ... reshapes the caller's array itself; {name}.reshape(...) "
+                           "gives a new view and leaves the caller's alone", when=reshaped),
+                    advice(f"the entries of {name} were written into (an in-place operation such as {name} *= ..., "
+                           f"or out={name}); compute into a new array", when=not reshaped),
+                ],
             )
 
 
@@ -208,9 +220,8 @@ def test_matmul_is_vectorised_not_looped(submission, reference_process, rng):
     fail(
         f"matmul of (16, 96, 8) by (16, 8, 96) took {best * 1e3:.1f} ms, the reference {reference_seconds * 1e3:.2f} ms "
         f"in the same run: {best / reference_seconds:.0f} times slower (up to {SPEED_LIMIT} times is fine). "
-        "Your values are right; the time goes into Python loops over entries, which handle one number at a time. "
-        "Let numpy do the loops: (A[..., :, :, None] * B[..., None, :, :]).sum(axis=-2), or "
-        "np.einsum('...ik,...kj->...ij', A, B)",
+        "Your values are right. The README asks for no Python loops over entries: numpy computes every entry at "
+        "once with (A[..., :, :, None] * B[..., None, :, :]).sum(axis=-2), or np.einsum('...ik,...kj->...ij', A, B)",
     )
 
 
@@ -248,7 +259,8 @@ def test_square_gemm_intensity_grows_linearly_with_size(submission, rng):
     small = submission.arithmetic_intensity(n, n, n, bpe)
     large = submission.arithmetic_intensity(2 * n, 2 * n, 2 * n, bpe)
     expected = 2 * n / (3 * bpe)
-    expect(small, f"arithmetic_intensity({n}, {n}, {n}, {bpe})").to_match(expected)
+    with stage(f"the intensity for n = {n}, before doubling n"):
+        expect(small, f"arithmetic_intensity({n}, {n}, {n}, {bpe})").to_match(expected)
     expect(large, f"arithmetic_intensity({2 * n}, {2 * n}, {2 * n}, {bpe})").to_satisfy(
         np.isclose(float(large), 2 * float(small), rtol=1e-9),
         f"a square GEMM does 2n³ FLOPs on 3n² elements, so its intensity 2n/(3·bytes) doubles when n doubles; "
@@ -278,6 +290,22 @@ def run_stack(x, weights, biases):
     return x
 
 
+def _close(x, y):
+    """Whether a learner's array (of any shape, or anything) equals y: False rather than an error."""
+    try:
+        return np.shape(x) == np.shape(y) and bool(np.allclose(np.asarray(x, dtype=np.float64), y, rtol=1e-9, atol=1e-9))
+    except (TypeError, ValueError):
+        return False
+
+
+def collapsed(weights, biases):
+    """The one layer (W, b) of a stack, worked out here (this check ships without the reference)."""
+    W, b = weights[0], biases[0]
+    for Wi, bi in zip(weights[1:], biases[1:]):
+        W, b = Wi @ W, Wi @ b + bi
+    return W, b
+
+
 @points(3)
 def test_collapsed_layer_computes_the_same_outputs_as_the_stack(submission, rng):
     widths = [5, 7, 4, 3]
@@ -293,11 +321,18 @@ def test_collapsed_layer_computes_the_same_outputs_as_the_stack(submission, rng)
     want = run_stack(x, weights, biases)
     have = x @ np.asarray(W).T + np.asarray(b)
     worst = float(np.max(np.abs(have - want)))
-    expect(got, "collapse_linear_layers").to_satisfy(
+    right_W, right_b = collapsed(weights, biases)
+    W_ok, b_ok = _close(W, right_W), _close(b, right_b)
+    expect(got, "collapse_linear_layers", advice=[
+        advice("W is right, b is not: the bias of each layer passes through the layers after it, so the stack's "
+               "bias is W₃W₂b₁ + W₃b₂ + b₃", when=bool(W_ok and not b_ok)),
+        advice("b is the plain sum of the biases: b₁ and b₂ go through the later layers' weights too "
+               "((x W₁ᵀ + b₁) W₂ᵀ + b₂ has bias W₂ b₁ + b₂)", when=lambda _: _close(b, sum(biases[1:], biases[0]))),
+        advice("b is right, W is not: the weights multiply as W₃ W₂ W₁, the last layer on the left",
+               when=bool(b_ok and not W_ok)),
+    ]).to_satisfy(
         np.allclose(have, want, rtol=1e-9, atol=1e-9),
-        f"for a batch x, x Wᵀ + b differs from running the layers one after another by up to {worst:.4g}. "
-        "Work out (x W₁ᵀ + b₁) W₂ᵀ + b₂ by hand: the weights multiply as W₂ W₁ (last layer on the left), "
-        "and the first bias passes through the second layer too, becoming W₂ b₁ + b₂",
+        f"for a batch x, x Wᵀ + b differs from running the layers one after another by up to {worst:.4g}",
     )
 
 
@@ -320,9 +355,11 @@ def test_collapsing_one_layer_returns_that_layer(submission, rng):
 @points(1)
 def test_collapse_keeps_float32_as_float32(submission, reference, rng):
     weights, biases = layers(rng, [3, 6, 2], np.float32)
-    expect(submission.collapse_linear_layers(weights, biases), "(W, b) for float32 layers").to_match(
-        reference.collapse_linear_layers(weights, biases)
-    )
+    got = submission.collapse_linear_layers(weights, biases)
+    with stage("its values"):
+        expect(got, "(W, b) for float32 layers").to_match(reference.collapse_linear_layers(weights, biases), check_dtype=False)
+    for name, part in zip(("W", "b"), got):
+        expect_float32(part, f"{name} for float32 layers")
 
 
 @points(1)
@@ -330,7 +367,12 @@ def test_collapsed_weight_through_a_bottleneck_has_low_rank(submission, referenc
     widths = [6, 2, 6]
     weights, biases = layers(rng, widths)
     got = submission.collapse_linear_layers(weights, biases)
-    expect(got, "(W, b) through a width-2 bottleneck").to_match(reference.collapse_linear_layers(weights, biases))
+    expect(got, "collapse_linear_layers").to_satisfy(
+        isinstance(got, (tuple, list)) and len(got) == 2, "return a pair (W, b)"
+    )
+    # W alone is under test here (the biases have checks of their own): its values, then its rank.
+    with stage("the values of W"):
+        expect(got[0], "W through a width-2 bottleneck").to_match(reference.collapse_linear_layers(weights, biases)[0])
     rank = int(np.linalg.matrix_rank(np.asarray(got[0])))
     expect(got[0], "W").to_satisfy(
         rank <= 2,
