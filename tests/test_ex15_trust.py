@@ -399,3 +399,63 @@ def test_the_speed_race_times_verified_calls_on_the_cpu(ex15, tmp_path):
     finally:
         learner.backend.close()
         reference.backend.close()
+
+
+# --- diagnosis: lookalike mistakes told apart, and causes said only on their evidence ------------------
+
+needs_triton = pytest.mark.skipif(importlib.util.find_spec("triton") is None, reason="Triton is not installed")
+
+
+@needs_triton
+def test_the_probes_tell_the_k_mask_from_the_grid_and_the_k_masks_from_each_other(ex15):
+    """Run as a learner, each variant agrees with itself on the probes and not with its lookalikes."""
+    from grader.checking.misconceptions import agrees_on, load_misconceptions, load_module
+    from grader.checking.proxy import LocalBackend, Submission
+
+    variants = load_misconceptions(ex15.misconceptions_path)
+    by_name = {v.name: v for v in variants}
+    reference = load_module(ex15.reference_path, "reference")
+    calls = variants.probes(np.random.default_rng(0))
+    no_mask, floor, partial = (by_name[n] for n in (
+        "no mask on the K loop", "grid sized with // instead of cdiv", "the K mask forgets how far the loop has come"))
+    for learner, lookalikes in ((no_mask, (floor, partial)), (floor, (no_mask,)), (partial, (no_mask,))):
+        sub = Submission(LocalBackend(learner.namespace(reference), learner.name), ex15.entry_points)
+        for name, args, kwargs in calls:
+            getattr(sub, name)(*args, **kwargs)
+        assert agrees_on(learner, sub.calls, reference), learner.name
+        for other in lookalikes:
+            assert not agrees_on(other, sub.calls, reference), (learner.name, other.name)
+    assert no_mask.tell_apart and floor.tell_apart and partial.tell_apart
+
+
+@needs_triton
+def test_each_cause_is_said_only_where_c_shows_it(ex15):
+    """The checks' evidence, on the variants' own C: each names its cause, and no other."""
+    from grader.checking.misconceptions import load_misconceptions
+
+    checks = _checks_module()
+    variants = {v.name: v for v in load_misconceptions(ex15.misconceptions_path)}
+    contiguous = ("contiguous", "contiguous")
+    cases = [
+        ("program ids of M and N swapped", (384, 32, 128), contiguous, torch.float32, "wrong axes"),
+        ("store without a mask", (115, 32, 113), contiguous, torch.float32, "landed in the next row"),
+        ("grid sized with // instead of cdiv", (115, 32, 113), contiguous, torch.float32, "never computed"),
+        ("the K loop runs K // BLOCK_K steps", (128, 145, 128), contiguous, torch.float32, "partial step never ran"),
+        ("the accumulator is replaced at each K step", (128, 145, 128), contiguous, torch.float32, "replaced"),
+        ("the K loop steps through memory, not along K", (256, 256, 128), contiguous, torch.float32, "BLOCK_K elements"),
+        ("no mask on the K loop", (128, 145, 128), contiguous, torch.float32, "past the end of K"),
+        ("accumulating in float16", (128, 512, 128), contiguous, torch.float16, "kept in float16"),
+        ("strides taken from the shapes", (128, 32, 128), ("sliced", "contiguous"), torch.float32, "from the shapes"),
+        ("program ids of M and N swapped", (41, 45, 35), contiguous, torch.float32, None),  # one tile: right
+    ]
+    for name, (m, k, n), layouts, dtype, cause in cases:
+        a, b = checks.pair(np.random.default_rng(1), m, k, n, dtype, layouts)
+        c = variants[name].functions["matmul"](a, b)
+        scale = float((a.double().abs() @ b.double().abs()).max())
+        eps = torch.finfo(torch.float32).eps
+        rtol, atol = (2e-6, k * eps * scale) if dtype == torch.float32 else (1e-3, 1e-5 + 4 * eps * scale)
+        said = [item.text for item in checks.Evidence(c, a, b, rtol, atol).advice() if item.applies(c)]
+        if cause is None:
+            assert said == [], (name, said)
+        else:
+            assert len(said) == 1 and cause in said[0], (name, said)

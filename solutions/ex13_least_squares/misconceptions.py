@@ -126,3 +126,83 @@ digits_not_doubled = Misconception(
 @digits_not_doubled
 def digits_lost(kappa, method):
     return math.log10(kappa)
+
+
+inverted_ratio = Misconception(
+    "σ_min/σ_max instead of σ_max/σ_min",
+    "your condition number is the reciprocal of A's: σ_min/σ_max, a number at most 1. np.linalg.svd returns "
+    "the singular values largest first, so κ₂(A) = s[0] / s[-1] (or s.max() / s.min()), which is at least 1.",
+)
+
+
+@inverted_ratio
+def condition_number(A):
+    s = np.linalg.svd(A, compute_uv=False)
+    return float(s[-1] / s[0])
+
+
+complete_qr = Misconception(
+    "complete QR instead of the reduced one",
+    "with mode='complete' np.linalg.qr returns Q of shape (m, m) and R of shape (m, n), which is not square, "
+    "so R x = Qᵀb cannot be solved as it stands. Use the reduced factorisation (np.linalg.qr(A), the default "
+    "mode): Q (m, n) and R (n, n), then np.linalg.solve(R, Q.T @ b).",
+)
+
+
+@complete_qr
+def lstsq_qr(A, b):
+    Q, R = np.linalg.qr(A, mode="complete")
+    return np.linalg.solve(R, Q.T @ b)
+
+
+full_svd = Misconception(
+    "full SVD instead of the reduced one",
+    "np.linalg.svd(A) returns the full factors by default: U of shape (m, m) and Vᵀ of shape (n, n), while s "
+    "has only min(m, n) values, so a mask over s does not fit U's columns (or Vᵀ's rows). Ask for the "
+    "reduced factors, np.linalg.svd(A, full_matrices=False): U (m, k), s (k,), Vᵀ (k, n) with k = min(m, n).",
+)
+
+
+@full_svd
+def lstsq_svd(A, b, rcond=1e-12):
+    U, s, Vt = np.linalg.svd(A)
+    keep = s > rcond * s[0]
+    return Vt[keep].T @ ((U[:, keep].T @ b) / s[keep])
+
+
+sigma_not_inverted = Misconception(
+    "Σ used where Σ⁺ belongs",
+    "you multiplied by the singular values instead of dividing: V Σ Uᵀ b is Aᵀb, not the solution. The "
+    "pseudo-inverse inverts each kept singular value, A⁺ = V Σ⁺ Uᵀ with Σ⁺ = diag(1/σᵢ): x = Vt.T @ ((U.T @ b) / s).",
+)
+
+
+@sigma_not_inverted
+def lstsq_svd(A, b, rcond=1e-12):
+    U, s, Vt = np.linalg.svd(A, full_matrices=False)
+    keep = s > rcond * s[0]
+    return Vt[keep].T @ ((U[:, keep].T @ b) * s[keep])
+
+
+natural_log = Misconception(
+    "natural logarithm instead of log10",
+    "you counted the digits with the natural logarithm (math.log, np.log): ln κ is 2.3 times log10 κ. Decimal "
+    "digits are powers of ten: use math.log10(κ) (and 2·math.log10(κ) for the normal equations).",
+)
+
+
+@natural_log
+def digits_lost(kappa, method):
+    return (2.0 if method == "normal" else 1.0) * math.log(kappa)
+
+
+svd_doubled = Misconception(
+    "the SVD counted like the normal equations",
+    "you gave the SVD the normal equations' 2·log10 κ. The SVD of A (like its QR) never forms AᵀA: it works on A "
+    "itself and is backward stable, so it loses log10 κ digits. Only the normal equations square κ.",
+)
+
+
+@svd_doubled
+def digits_lost(kappa, method):
+    return (1.0 if method == "qr" else 2.0) * math.log10(kappa)

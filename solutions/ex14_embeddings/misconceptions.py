@@ -137,3 +137,105 @@ def analogy(E, a, b, c):
     scores = U @ (E[b] - E[a] + E[c])
     scores[[a, b, c]] = -np.inf
     return int(np.argmax(scores))
+
+
+int_one_hot = Misconception(
+    "one-hot matrix of integers",
+    "your one-hot matrix holds integers (np.eye(V, dtype=int), or np.zeros of an int dtype). It is the matrix "
+    "that multiplies E, so it must be float64: np.zeros((n, V)) (float64 by default), then X[np.arange(n), ids] = 1.0.",
+)
+
+
+@int_one_hot
+def one_hot(ids, vocab_size):
+    return np.eye(vocab_size, dtype=np.int64)[np.asarray(ids)]
+
+
+no_range_check = Misconception(
+    "ids not checked against the vocabulary",
+    "E[ids] accepts a negative id: numpy reads E[-1] as the last row, so a bad id silently becomes another "
+    "word. Check 0 <= ids < V before indexing (ids.min() < 0 or ids.max() >= V) and raise ValueError.",
+)
+
+
+@no_range_check
+def embed(ids, E):
+    return E[np.asarray(ids)]
+
+
+logits_untransposed = Misconception(
+    "h @ E instead of h @ E.T",
+    "h @ E multiplies h (..., d) by E (V, d), whose inner sizes d and V differ. The score of word j is h · E[j], "
+    "a row of E, so the logits are h @ E.T, of shape (..., V).",
+)
+
+
+@logits_untransposed
+def tied_logits(h, E):
+    return h @ E
+
+
+ascending = Misconception(
+    "neighbours sorted least similar first",
+    "np.argsort sorts in ascending order, so your lists start with the least similar words (and the word "
+    "itself, whose score you set to -inf). Sort the negated scores, np.argsort(-S, axis=1, kind='stable'), "
+    "to put the most similar first.",
+)
+
+
+@ascending
+def nearest_neighbours(E, ids, k):
+    ids = np.asarray(ids)
+    U = ref._unit_rows(E)
+    S = U[ids] @ U.T
+    S[np.arange(len(ids)), ids] = -np.inf
+    return np.argsort(S, axis=1, kind="stable")[:, :k]
+
+
+ties_reversed = Misconception(
+    "ties broken towards the higher index",
+    "reversing an ascending sort (np.argsort(S)[:, ::-1]) puts the most similar first but also reverses the "
+    "order of equal scores, so the higher index comes first among ties. Sort the negated scores with a stable "
+    "sort, np.argsort(-S, axis=1, kind='stable'): equal scores then keep the lower index first.",
+)
+
+
+@ties_reversed
+def nearest_neighbours(E, ids, k):
+    ids = np.asarray(ids)
+    U = ref._unit_rows(E)
+    S = U[ids] @ U.T
+    S[np.arange(len(ids)), ids] = -np.inf
+    return np.argsort(S, axis=1, kind="stable")[:, ::-1][:, :k]
+
+
+columns_normalised = Misconception(
+    "columns normalised instead of rows",
+    "np.linalg.norm(E, axis=0) gives the length of each column (one per dimension), not of each word: the rows "
+    "keep their different lengths, so long words still win. Each word is a row: divide by "
+    "np.linalg.norm(E, axis=1, keepdims=True).",
+)
+
+
+@columns_normalised
+def nearest_neighbours(E, ids, k):
+    ids = np.asarray(ids)
+    U = E / np.linalg.norm(E, axis=0, keepdims=True)
+    S = U[ids] @ U.T
+    S[np.arange(len(ids)), ids] = -np.inf
+    return np.argsort(-S, axis=1, kind="stable")[:, :k]
+
+
+offset_reversed = Misconception(
+    "analogy offset taken the wrong way",
+    "a : b :: c : ? moves c by the offset that takes a to b, so the target is Ê[b] − Ê[a] + Ê[c]. You used "
+    "Ê[a] − Ê[b] + Ê[c], which moves c the opposite way (king − man + woman, not man − king + woman).",
+)
+
+
+@offset_reversed
+def analogy(E, a, b, c):
+    U = ref._unit_rows(E)
+    scores = U @ (U[a] - U[b] + U[c])
+    scores[[a, b, c]] = -np.inf
+    return int(np.argmax(scores))

@@ -34,7 +34,8 @@ def _kernel(
     tile_m, tile_n,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
     MASK_K: tl.constexpr, ACC_FP16: tl.constexpr, MASK_STORE: tl.constexpr, SWAP_IDS: tl.constexpr,
-    STEP_IN_ELEMENTS: tl.constexpr,
+    STEP_IN_ELEMENTS: tl.constexpr, MASK_K_WITHOUT_K0: tl.constexpr, OVERWRITE_ACC: tl.constexpr,
+    WHOLE_STEPS_ONLY: tl.constexpr,
 ):
     # A 2-D grid (tiles along M, tiles along N), or one launch per tile at (tile_m, tile_n).
     if SWAP_IDS:
@@ -52,8 +53,15 @@ def _kernel(
         acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float16)
     else:
         acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)
-    for k0 in range(0, K, BLOCK_K):
-        if MASK_K:
+    if WHOLE_STEPS_ONLY:
+        k_end = (K // BLOCK_K) * BLOCK_K  # the mistake: K // BLOCK_K steps, the partial last one never runs
+    else:
+        k_end = K
+    for k0 in range(0, k_end, BLOCK_K):
+        if MASK_K_WITHOUT_K0:  # the mistake: offs_k < K, true on every step once K > BLOCK_K
+            a = tl.load(a_ptrs, mask=(offs_m[:, None] < M) & (offs_k[None, :] < K), other=0.0)
+            b = tl.load(b_ptrs, mask=(offs_k[:, None] < K) & (offs_n[None, :] < N), other=0.0)
+        elif MASK_K:
             a = tl.load(a_ptrs, mask=(offs_m[:, None] < M) & (offs_k[None, :] < K - k0), other=0.0)
             b = tl.load(b_ptrs, mask=(offs_k[:, None] < K - k0) & (offs_n[None, :] < N), other=0.0)
         else:
@@ -61,6 +69,8 @@ def _kernel(
             b = tl.load(b_ptrs, mask=offs_n[None, :] < N, other=0.0)
         if ACC_FP16:
             acc += tl.dot(a, b).to(tl.float16)
+        elif OVERWRITE_ACC:  # the mistake: each step replaces the sum instead of adding to it
+            acc = tl.dot(a, b, input_precision="ieee")
         else:
             acc = tl.dot(a, b, acc, input_precision="ieee")
         if STEP_IN_ELEMENTS:  # the mistake: BLOCK_K elements along memory, not BLOCK_K steps along K
@@ -77,8 +87,9 @@ def _kernel(
 
 
 def _launch(a, b, *, block_n=64, mask_k=True, acc_fp16=False, mask_store=True, swap_ids=False,
-            assume_contiguous=False, out_dtype=None, floor_grid=False, step_in_elements=False):
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+            assume_contiguous=False, out_dtype=None, floor_grid=False, step_in_elements=False,
+            mask_k_without_k0=False, overwrite_acc=False, whole_steps_only=False, check_sizes=True):
+    if check_sizes and (a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]):
         raise ValueError(f"matmul needs a (M, K) and b (K, N), got {tuple(a.shape)} and {tuple(b.shape)}")
     M, K = a.shape
     N = b.shape[1]
@@ -94,7 +105,8 @@ def _launch(a, b, *, block_n=64, mask_k=True, acc_fp16=False, mask_store=True, s
     else:
         grid_m, grid_n = triton.cdiv(M, BLOCK_M), triton.cdiv(N, block_n)
     flags = dict(BLOCK_M=BLOCK_M, BLOCK_N=block_n, BLOCK_K=BLOCK_K, MASK_K=mask_k, ACC_FP16=acc_fp16,
-                 MASK_STORE=mask_store, SWAP_IDS=swap_ids, STEP_IN_ELEMENTS=step_in_elements)
+                 MASK_STORE=mask_store, SWAP_IDS=swap_ids, STEP_IN_ELEMENTS=step_in_elements,
+                 MASK_K_WITHOUT_K0=mask_k_without_k0, OVERWRITE_ACC=overwrite_acc, WHOLE_STEPS_ONLY=whole_steps_only)
     if grid_m == 0 or grid_n == 0:
         return c  # no program at all: C as allocated
     if not mask_store:  # tiles in a fixed order, so overlapping stores resolve the same way everywhere
@@ -112,6 +124,9 @@ no_k_mask = Misconception(
     "BLOCK_K the last step reads past the end of each row of A and each column of B (here: NaN; on a GPU: "
     "whatever memory follows), and those products land in C. Mask A with (offs_k[None, :] < K - k0) and B "
     "with (offs_k[:, None] < K - k0) as well, with other=0.0.",
+    tell_apart="M and N multiples of the block sizes with K not a multiple of BLOCK_K: without the K mask C is "
+    "NaN there (every sum reads past K), while a grid sized with // is right; and K below BLOCK_K (K = 5, say), "
+    "where a mask on offs_k < K alone is right too.",
 )
 
 
@@ -193,6 +208,8 @@ floor_grid = Misconception(
     "the grid has M // BLOCK_M by N // BLOCK_N programs, which leaves out the last, partial tile in each "
     "direction (and every tile when M or N is smaller than a block): those parts of C are never written. "
     "Size it with triton.cdiv(M, BLOCK_M) and triton.cdiv(N, BLOCK_N), and let the masks handle the overhang.",
+    tell_apart="K a multiple of BLOCK_K with M or N not a multiple of the blocks: a grid sized with // leaves the "
+    "last tiles of C unwritten there, while a kernel without the K mask is right.",
 )
 
 
@@ -212,3 +229,78 @@ k_step_without_stride = Misconception(
 @k_step_without_stride
 def matmul(a, b):  # noqa: F811
     return _launch(a, b, step_in_elements=True)
+
+
+k_mask_without_k0 = Misconception(
+    "the K mask forgets how far the loop has come",
+    "the loads along K are masked with offs_k < K, which holds for every offs_k < BLOCK_K as soon as K > BLOCK_K: "
+    "the last, partial step still reads past the end of A's rows and B's columns (here: NaN; on a GPU: whatever "
+    "follows). offs_k counts from the start of the current step, so compare it with what is left: "
+    "offs_k < K - k0 (or k0 + offs_k < K).",
+    tell_apart="K below BLOCK_K (K = 5, say): a mask on offs_k < K is right there, no mask at all is not.",
+)
+
+
+@k_mask_without_k0
+def matmul(a, b):  # noqa: F811
+    return _launch(a, b, mask_k_without_k0=True)
+
+
+overwritten_accumulator = Misconception(
+    "the accumulator is replaced at each K step",
+    "acc = tl.dot(a, b) in the loop replaces the running sum with the product of the current step, so C holds "
+    "only the last BLOCK_K terms of each sum. Add to it: acc += tl.dot(a, b), or acc = tl.dot(a, b, acc).",
+)
+
+
+@overwritten_accumulator
+def matmul(a, b):  # noqa: F811
+    return _launch(a, b, overwrite_acc=True)
+
+
+whole_steps_only = Misconception(
+    "the K loop runs K // BLOCK_K steps",
+    "the loop over K runs K // BLOCK_K times, which leaves out the last, partial step when K is not a multiple of "
+    "BLOCK_K (and every step when K < BLOCK_K: C is then 0). Run tl.cdiv(K, BLOCK_K) steps (range(0, K, BLOCK_K)) "
+    "and mask the loads on offs_k < K - k0, so the partial step adds exactly the terms that exist.",
+)
+
+
+@whole_steps_only
+def matmul(a, b):  # noqa: F811
+    return _launch(a, b, whole_steps_only=True)
+
+
+no_size_check = Misconception(
+    "inner sizes not checked",
+    "matmul went ahead with A (M, K) and B (K', N) whose inner sizes differ, reading K of B's rows whatever B "
+    "holds. There is no A @ B then: check a.shape[1] == b.shape[0] before the launch and raise ValueError.",
+)
+
+
+@no_size_check
+def matmul(a, b):  # noqa: F811
+    return _launch(a, b, check_sizes=False)
+
+
+# --- probes: inputs that tell the lookalikes apart ----------------------------------------------------
+
+PROBE_PAD = 64  # NaN beyond every edge, as the checks lay their inputs out: a read past an edge shows as NaN
+
+
+def _padded(rng, rows, cols, device):
+    """A float32 (rows, cols) matrix of random entries, row-major, followed in its storage by NaN."""
+    storage = torch.full((rows * cols + PROBE_PAD * (cols + PROBE_PAD),), float("nan"), device=device)
+    view = storage[: rows * cols].view(rows, cols)
+    view.copy_(torch.from_numpy(rng.standard_normal((rows, cols))).to(torch.float32))
+    return view
+
+
+def probes(rng):
+    """Calls that split the K-side mistakes from the M/N-side ones, and the K-mask ones from each other:
+    M and N multiples of every block up to 128 with a K that is no multiple of 16 (a K mask matters, the grid
+    and the store masks do not); M and N no multiples of 16 with K = 128 (the other way round); and K = 5,
+    below any BLOCK_K (a mask on offs_k < K is right there, no mask and a floored loop are not)."""
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    shapes = [(128, 150, 128), (100, 128, 84), (128, 5, 128)]
+    return [("matmul", (_padded(rng, m, k, device), _padded(rng, k, n, device)), {}) for m, k, n in shapes]

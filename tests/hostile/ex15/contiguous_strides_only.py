@@ -1,5 +1,5 @@
 """An honest kernel that takes its strides from the shapes: right for contiguous inputs only.
-EXPECT: fails transposed_inputs slices_of_larger float16_inputs_give; passes float32_products inputs_at_an_offset float16_products_over a_single_row tall_and_wide
+EXPECT: fails transposed_inputs slices_of_larger; passes float32_products partial_last_step partial_tiles inputs_at_an_offset float16_inputs_give float16_products_over a_single_row mismatched tall_and_wide
 """
 
 
