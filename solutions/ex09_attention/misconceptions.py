@@ -23,7 +23,7 @@ def _causal_keep(n, m, kind):
 
 
 def _attention(Q, K, V, mask=None, causal=False, *, scale=None, dim=-1, softmax=ref.softmax, causal_kind="right",
-               invert_mask=False, empty_rows_nan=False):
+               invert_mask=False, empty_rows_nan=False, after_softmax=False, filler=None):
     """The reference's attention with one knob turned."""
     scale = math.sqrt(Q.shape[-1]) if scale is None else scale
     scores = Q @ K.transpose(-2, -1) / scale
@@ -33,6 +33,10 @@ def _attention(Q, K, V, mask=None, causal=False, *, scale=None, dim=-1, softmax=
         allowed = keep if allowed is None else allowed & keep
     if allowed is None:
         weights = softmax(scores, dim=dim)
+    elif after_softmax:  # the hidden weights zeroed after the softmax: the rows no longer sum to 1
+        weights = torch.where(allowed, softmax(scores, dim=dim), 0.0)
+    elif filler is not None:  # a finite stand-in for -inf, and nothing done about rows with no visible key
+        weights = softmax(torch.where(allowed, scores, filler), dim=dim)
     else:
         scores = torch.where(allowed, scores, float("-inf"))
         has_key = allowed.any(dim=-1, keepdim=True)
@@ -157,6 +161,25 @@ def multi_head_attention(X, W_q, W_k, W_v, W_o, n_heads, causal=False):
     return _mha(X, W_q, W_k, W_v, W_o, n_heads, causal, attention=lambda *a, **k: _attention(*a, scale=1.0, **k))
 
 
+scaled_by_d_k = Misconception(
+    "scores divided by d_k instead of √d_k",
+    "the scores were divided by d_k itself. The dot product of two random d_k-dimensional vectors has a spread of "
+    "about √d_k, and dividing by √d_k brings it back to about 1; dividing by d_k flattens the softmax towards "
+    "uniform as heads get wider. Divide by math.sqrt(Q.shape[-1]).",
+)
+
+
+@scaled_by_d_k
+def scaled_dot_product_attention(Q, K, V, mask=None, causal=False):
+    return _attention(Q, K, V, mask, causal, scale=Q.shape[-1])
+
+
+@scaled_by_d_k
+def multi_head_attention(X, W_q, W_k, W_v, W_o, n_heads, causal=False):
+    return _mha(X, W_q, W_k, W_v, W_o, n_heads, causal,
+                attention=lambda Q, K, V, **k: _attention(Q, K, V, scale=Q.shape[-1], **k))
+
+
 over_queries = Misconception(
     "softmax over the queries",
     "the weights were normalised down each column (over the queries, dim=-2) instead of along each row. "
@@ -237,6 +260,38 @@ def scaled_dot_product_attention(Q, K, V, mask=None, causal=False):
     return _attention(Q, K, V, mask, causal, empty_rows_nan=True)
 
 
+masked_after_softmax = Misconception(
+    "hidden weights zeroed after the softmax",
+    "the softmax ran over every key and the hidden keys' weights were set to 0 afterwards, so the visible keys "
+    "keep only part of the weight and the rows no longer sum to 1. Hide keys before the softmax: set their "
+    "scores to -inf, and the visible keys share all of the weight.",
+)
+
+
+@masked_after_softmax
+def scaled_dot_product_attention(Q, K, V, mask=None, causal=False):
+    return _attention(Q, K, V, mask, causal, after_softmax=True)
+
+
+@masked_after_softmax
+def multi_head_attention(X, W_q, W_k, W_v, W_o, n_heads, causal=False):
+    return _mha(X, W_q, W_k, W_v, W_o, n_heads, causal, attention=lambda *a, **k: _attention(*a, after_softmax=True, **k))
+
+
+finite_filler = Misconception(
+    "hidden scores set to -1e9, rows with no visible key left alone",
+    "the hidden scores were set to a large finite number (-1e9) instead of -inf. That hides keys as well, but a "
+    "query that may see no key at all gets all its scores equal, and the softmax spreads its weight evenly over "
+    "keys it may not see. The README asks for zero weights and a zero output there: find those rows with "
+    "visible.any(dim=-1, keepdim=True) and zero their weights with torch.where.",
+)
+
+
+@finite_filler
+def scaled_dot_product_attention(Q, K, V, mask=None, causal=False):
+    return _attention(Q, K, V, mask, causal, filler=-1e9)
+
+
 # --- multi-head attention ------------------------------------------------------------------------
 
 interleaved = Misconception(
@@ -288,3 +343,15 @@ scaled_by_d_model = Misconception(
 @scaled_by_d_model
 def multi_head_attention(X, W_q, W_k, W_v, W_o, n_heads, causal=False):
     return _mha(X, W_q, W_k, W_v, W_o, n_heads, causal, scale_by_model=True)
+
+
+causal_not_passed_on = Misconception(
+    "causal not passed on to the heads",
+    "multi_head_attention ignored causal=True: the heads attended to later tokens too. Pass causal on to the "
+    "attention of every head (the same mask applies to each head).",
+)
+
+
+@causal_not_passed_on
+def multi_head_attention(X, W_q, W_k, W_v, W_o, n_heads, causal=False):
+    return _mha(X, W_q, W_k, W_v, W_o, n_heads, False)

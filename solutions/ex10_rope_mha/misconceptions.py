@@ -18,10 +18,10 @@ def _frequencies(d, base=10000.0, *, two=2.0, dtype=torch.float64):
 
 
 def _rope(x, positions=None, base=10000.0, *, pairing="adjacent", sign=1.0, start=0, two=2.0, dtype=torch.float64,
-          in_place=False):
+          in_place=False, ignore_positions=False):
     """The reference's RoPE with one knob turned."""
     n, d = x.shape[-2], x.shape[-1]
-    pos = torch.arange(start, start + n) if positions is None else torch.as_tensor(positions)
+    pos = torch.arange(start, start + n) if positions is None or ignore_positions else torch.as_tensor(positions)
     angles = pos.to(dtype)[:, None] * _frequencies(d, base, two=two, dtype=dtype)
     cos, sin = torch.cos(angles).to(x.dtype), sign * torch.sin(angles).to(x.dtype)
     if pairing == "half":  # pairs (x[i], x[i + d/2]), the GPT-NeoX / Hugging Face layout
@@ -35,15 +35,17 @@ def _rope(x, positions=None, base=10000.0, *, pairing="adjacent", sign=1.0, star
     return torch.stack((even * cos - odd * sin, even * sin + odd * cos), dim=-1).flatten(-2)
 
 
-def _scores(q, k, q_pos=None, k_pos=None, base=10000.0, *, rope=_rope, rotate_k=True, scale=True):
+def _scores(q, k, q_pos=None, k_pos=None, base=10000.0, *, rope=_rope, rotate_k=True, scale=True, by_d=False):
     rq = rope(q, q_pos, base)
     rk = rope(k, k_pos, base) if rotate_k else k
     s = rq @ rk.transpose(-2, -1)
+    if by_d:
+        return s / q.shape[-1]
     return s / math.sqrt(q.shape[-1]) if scale else s
 
 
 def _mha(X, W_q, W_k, W_v, W_o, n_heads, positions=None, causal=False, base=10000.0, *, rope=_rope, rotate_k=True,
-         rotate_v=False, before_split=False, scale=True):
+         rotate_v=False, before_split=False, scale=True, by_d=False):
     """The reference's RoPE attention with one knob turned."""
     n, d_model = X.shape[-2], X.shape[-1]
     d_head = d_model // n_heads
@@ -60,7 +62,7 @@ def _mha(X, W_q, W_k, W_v, W_o, n_heads, positions=None, causal=False, base=1000
         q, k, v = split(Q), split(K), split(V)
         if rotate_v:
             v = rope(v, positions, base)
-        scores = _scores(q, k, positions, positions, base, rope=rope, rotate_k=rotate_k, scale=scale)
+        scores = _scores(q, k, positions, positions, base, rope=rope, rotate_k=rotate_k, scale=scale, by_d=by_d)
     if causal:
         scores = scores.masked_fill(torch.ones(n, n, dtype=torch.bool).triu(1), float("-inf"))
     weights = torch.softmax(scores, dim=-1)
@@ -130,6 +132,22 @@ def rope_frequencies(d, base=10000.0):
 _everywhere(exponent_i_over_d, two=1.0)
 
 
+exponent_stepped_twice = Misconception(
+    "frequencies base^(-4i/d): the pair index doubled twice",
+    "the exponent stepped by 4/d per pair, so the frequencies fall twice as fast as they should and the slow pairs "
+    "barely turn. torch.arange(0, d, 2) already counts 0, 2, 4, ... (that is 2i): divide it by d, base ** "
+    "(-torch.arange(0, d, 2) / d), or use i = torch.arange(d // 2) in base ** (-2 * i / d), not both.",
+)
+
+
+@exponent_stepped_twice
+def rope_frequencies(d, base=10000.0):
+    return _frequencies(d, base, two=4.0)
+
+
+_everywhere(exponent_stepped_twice, two=4.0)
+
+
 negative_angle = Misconception(
     "rotated by minus the angle",
     "each pair was turned clockwise, by -p·θ_i (the sin terms have the wrong signs). The rotation is "
@@ -144,6 +162,15 @@ positions_from_one = Misconception(
     "first token is not rotated at all.",
 )
 _everywhere(positions_from_one, start=1)
+
+
+positions_ignored = Misconception(
+    "positions argument ignored",
+    "apply_rope rotated the tokens by their row index (torch.arange(n)) even when positions were given. A token's "
+    "position is the one passed in positions (any integers, in any order); use torch.arange(n) only when "
+    "positions is None.",
+)
+_everywhere(positions_ignored, ignore_positions=True)
 
 
 angles_in_float32 = Misconception(
@@ -196,6 +223,24 @@ def rope_scores(q, k, q_pos=None, k_pos=None, base=10000.0):
 @no_scale
 def rope_multi_head_attention(X, W_q, W_k, W_v, W_o, n_heads, positions=None, causal=False, base=10000.0):
     return _mha(X, W_q, W_k, W_v, W_o, n_heads, positions, causal, base, scale=False)
+
+
+scaled_by_d = Misconception(
+    "scores divided by d instead of √d",
+    "the scores were divided by d itself. Rotations keep lengths, so the scores still have a spread of about √d, "
+    "and dividing by √d brings it back to about 1; dividing by d flattens the softmax as heads get wider. Divide "
+    "by math.sqrt(q.shape[-1]).",
+)
+
+
+@scaled_by_d
+def rope_scores(q, k, q_pos=None, k_pos=None, base=10000.0):
+    return _scores(q, k, q_pos, k_pos, base, by_d=True)
+
+
+@scaled_by_d
+def rope_multi_head_attention(X, W_q, W_k, W_v, W_o, n_heads, positions=None, causal=False, base=10000.0):
+    return _mha(X, W_q, W_k, W_v, W_o, n_heads, positions, causal, base, by_d=True)
 
 
 # --- multi-head attention -------------------------------------------------------------------------
