@@ -141,9 +141,14 @@ from grader.checking.misconceptions import Misconception, sibling_reference
 
 ref = sibling_reference(__file__)
 
+# A one-line function has one part: a wrong divisor makes every value wrong, and only the dtype
+# check survives. Say so (grade verify asks why a mistake costs over 60%).
+ONE_FORMULA = "the function is one formula, x / ‖x‖: a wrong divisor makes every value wrong"
+
 squared = Misconception(
     "divided by the squared length",
     "you divided by ‖x‖² (x·x) instead of ‖x‖: take the square root, or use np.linalg.norm(x).",
+    breaks_every_part=ONE_FORMULA,
 )
 
 
@@ -156,6 +161,7 @@ l1 = Misconception(
     "divided by the sum",
     "you divided by the sum of the entries (or of their absolute values): the length is the "
     "square root of the sum of squares.",
+    breaks_every_part=ONE_FORMULA,
 )
 
 
