@@ -228,3 +228,22 @@ def test_a_check_failing_before_its_subject_says_where_and_advice_needs_its_evid
     assert advised.failed_at == "" and advised.title == advised.name
     assert "CAUSE-DOUBLED" in advised.output
     assert "CAUSE-TRIPLED" not in advised.output and "CAUSE-BROKEN" not in advised.output
+
+
+def test_two_copies_of_a_course_graded_in_one_process_each_run_their_own_checks(tmp_path):
+    """pytest's importlib mode names a check module by its path under the exercise folder, the same
+    in every copy of a course: the second grading must not get the first copy's module."""
+    from grader.course import load_course
+    from grader.grading.runner import grade
+
+    from .conftest import one_exercise_course
+
+    first, second = (one_exercise_course(tmp_path / name) for name in ("first", "second"))
+    checks = second / "exercises/ex01_cosine_similarity/checks/test_cosine.py"
+    checks.write_text(checks.read_text() + "\n\n@points(0)\ndef test_only_in_the_second_copy(submission):\n    pass\n")
+    names = []
+    for root in (first, second, first):
+        ex = load_course(root).resolve("ex01")
+        names.append({c.test_id for c in grade(ex, seed=3, source=ex.solution_directory).checks})
+    assert "test_only_in_the_second_copy" not in names[0] | names[2]
+    assert "test_only_in_the_second_copy" in names[1]

@@ -14,6 +14,7 @@ errors) into a :class:`CheckResult` with a message written for the learner.
 from __future__ import annotations
 
 import os
+import sys
 import time
 import traceback
 import zlib
@@ -437,6 +438,7 @@ def run_in_process(
     args = [*paths, *PYTEST_ARGS, "--rootdir", str(rootdir), *extra]
     previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    before = set(sys.modules)
     try:
         return pytest.main(args, plugins=[plugin])
     finally:
@@ -444,6 +446,19 @@ def run_in_process(
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
         else:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+        _forget_checks(before, rootdir)
+
+
+def _forget_checks(before: set[str], rootdir: str | os.PathLike[str]) -> None:
+    """Drop the check modules this run imported. pytest's importlib mode names a module by its
+    path under the rootdir ("checks.test_cosine" in every copy of a course) and returns whatever
+    sys.modules holds under that name: a later grading of another copy, in this process, would
+    otherwise run these checks instead of its own."""
+    root = os.path.realpath(rootdir) + os.sep
+    for name in set(sys.modules) - before:
+        file = getattr(sys.modules.get(name), "__file__", None)
+        if file and os.path.realpath(file).startswith(root):
+            sys.modules.pop(name, None)
 
 
 def _indent(text: str) -> str:
