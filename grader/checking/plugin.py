@@ -139,6 +139,7 @@ class GradingPlugin:
         self._called: dict[str, set[str]] = {}  # check -> the functions it called: what a name there is about
         self._found: dict[str, list[Misconception]] = {}  # failing check -> the variants matching it alone
         self._probe_calls: list[Any] | None = None  # the learner's calls on the probes, once run
+        self._deferred: dict[str, list[Any]] = {}  # failing race -> its calls, matched at the end
 
     # -- fixtures ---------------------------------------------------------------
     @pytest.fixture
@@ -314,12 +315,20 @@ class GradingPlugin:
         self._diagnose()
 
     def _look_for_misconception(self, nodeid: str, result: CheckResult) -> None:
-        """The variants that reproduce this failing check; named only once every check has run."""
+        """The variants that reproduce this failing check; named only once every check has run.
+        A race's calls are large (a million edges in ex11): matched after the others, and only
+        against the variants some other failing check found, when there are any."""
+        if nodeid in self._races:
+            self._deferred[nodeid] = self._submission.calls
+            return
+        self._match(nodeid, result, self._submission.calls, None)
+
+    def _match(self, nodeid: str, result: CheckResult, calls: list[Any], only: set[int] | None) -> None:
         try:
-            variants = self._misconceptions()
+            variants = [v for v in self._misconceptions() if only is None or id(v) in only]
             if not variants:
                 return
-            found = matching(self._submission.calls, variants, self._reference())
+            found = matching(calls, variants, self._reference())
         except Exception as exc:  # a broken variant must not cost the learner their card
             result.detail += f"\nmisconception matching failed: {exc!r}"
             return
@@ -330,6 +339,9 @@ class GradingPlugin:
         """Name, on each failing check, the variants that matched it and agree with the learner on
         every other check that ran too (passing ones included): a wrong name is worse than none.
         No replay at all unless some failing check matched a variant."""
+        found_elsewhere = {id(v) for found in self._found.values() for v in found}
+        for nodeid, calls in self._deferred.items():
+            self._match(nodeid, self.results[nodeid], calls, found_elsewhere or None)
         if not self._found:
             return
         matched: dict[int, set[str]] = {}
