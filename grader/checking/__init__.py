@@ -14,7 +14,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from grader.checking.expect import Advice, CheckFailure, advice, as_numpy, describe, expect, fail, stage, tolerance_for
+from grader.checking.expect import (
+    Advice,
+    CheckFailure,
+    advice,
+    as_numpy,
+    close,
+    describe,
+    expect,
+    fail,
+    stage,
+    tolerance_for,
+)
 from grader.sandbox.failures import LearnerRaised, SubmissionFailure
 
 if TYPE_CHECKING:
@@ -27,6 +38,7 @@ __all__ = [
     "SubmissionFailure",
     "advice",
     "as_numpy",
+    "close",
     "describe",
     "expect",
     "expect_error",

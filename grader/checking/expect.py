@@ -77,6 +77,17 @@ def _advised(message: str, actual: Any, given: Advice | Sequence[Advice] | None)
     return "\n".join([message, *shown])
 
 
+def close(got: Any, want: Any, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
+    """Whether ``got`` equals ``want`` within tolerance, compared in float64: evidence
+    for :func:`advice`, never a verdict. False, never an error, for anything that is not an
+    array, tensor or number of ``want``'s shape."""
+    try:
+        a, b = as_numpy(got).astype(np.float64), as_numpy(want).astype(np.float64)
+        return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+    except Exception:
+        return False
+
+
 @contextmanager
 def stage(what: str) -> Iterator[None]:
     """``with stage("the values"):`` around what a check must verify before reaching its subject.

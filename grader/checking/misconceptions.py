@@ -199,6 +199,15 @@ def _equal_outcomes(a: tuple[str, Any, Any], b: tuple[str, Any, Any]) -> bool:
     return roughly_equal(a[1], b[1]) and roughly_equal(list(a[2]), list(b[2]))
 
 
+def _size(call: Any) -> int:
+    """How many numbers a call's arguments hold: the order to replay calls in, cheapest first."""
+    total = 0
+    for a in [*call.args, *call.kwargs.values()]:
+        numel = getattr(a, "numel", None)
+        total += int(numel()) if callable(numel) else int(getattr(a, "size", 0) or 0)
+    return total
+
+
 def matching(calls: list[Any], variants: list[Misconception], reference: Any) -> list[Misconception]:
     """The variants that reproduce everything the learner's calls did in a check (results,
     inputs as the calls left them where the check looked, and the kind of exception
@@ -215,6 +224,9 @@ def matching(calls: list[Any], variants: list[Misconception], reference: Any) ->
         return reference_cache
 
     found = []
+    # Smallest calls first: a variant that does not match usually shows it on any of them, and
+    # replays through an interpreter (a Triton kernel) cost in proportion to the inputs' size.
+    calls = sorted(calls, key=_size)
     for variant in variants:
         if not any(c.name in variant.functions for c in calls):
             continue
@@ -292,13 +304,20 @@ class Consistency:
         verdict = None
         ns = variant.namespace(self._reference)
         for r, run in enumerate(self._runs):
-            calls = [(i, c) for i, c in enumerate(run.calls) if c.name in key[1]]
+            calls = sorted(((i, c) for i, c in enumerate(run.calls) if c.name in key[1]), key=lambda ic: _size(ic[1]))
             if run.name in matched or not calls:
                 continue
-            outcomes = [_outcome(ns, c) for _, c in calls]
-            if all(_same(c, o) for (_, c), o in zip(calls, outcomes)):
+            outcomes: list[tuple[str, Any, Any]] = []
+            for _, c in calls:  # stops at the first call it does not reproduce
+                outcomes.append(_outcome(ns, c))
+                if not _same(c, outcomes[-1]):
+                    break
+            else:
                 continue
-            if run.passed and all(_equal_outcomes(o, self._reference_outcome(r, i, c)) for (i, c), o in zip(calls, outcomes)):
+            if run.passed and all(
+                _equal_outcomes(outcomes[k] if k < len(outcomes) else _outcome(ns, c), self._reference_outcome(r, i, c))
+                for k, (i, c) in enumerate(calls)
+            ):
                 continue
             verdict = run.name
             break

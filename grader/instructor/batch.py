@@ -556,8 +556,9 @@ def run_batch(
 Executor = Callable[[list[Task], Callable[[Row], None]], None]
 
 
-def _died(task: Task) -> Row:
-    """The row for a submission whose grading process was killed twice (see :func:`_grade_all`)."""
+def died_row(task: Task) -> Row:
+    """The row for a submission whose grading process was killed twice (see :func:`_grade_all`;
+    grade serve's dispatcher too)."""
     ex = task.exercise
     return Row(
         learner=task.learner, exercise=ex.id, attempt=task.attempt, seed=task.seed, score=0.0, max_score=float(ex.points),
@@ -601,6 +602,6 @@ def _grade_all(tasks: Iterable[Task], jobs: int, record: Callable[[Row], None]) 
         try:
             record(pool.submit(grade_task, task).result())
         except cf.process.BrokenProcessPool:
-            record(_died(task))
+            record(died_row(task))
         finally:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 from grader.checking import advice, expect, fail, inputs, points, stage
+from grader.checking import close as near
 from grader.checking.speed import race
 
 SPEED_SHAPE = (1200, 1000)
@@ -98,12 +99,8 @@ def frob(A):
 
 
 def close(got, want, rtol=1e-9, atol=0.0):
-    """Whether a learner's array equals ``want`` (False for anything that is not an array of its shape)."""
-    try:
-        a = np.asarray(got, dtype=np.float64)
-        return a.shape == np.shape(want) and bool(np.allclose(a, want, rtol=rtol, atol=atol))
-    except (TypeError, ValueError):
-        return False
+    """Evidence for advice: grader.checking.close at this exercise's tolerances."""
+    return near(got, want, rtol, atol)
 
 
 def unreorthonormalised_s(X, k, oversample=10, n_iter=N_ITER, seed=0):
@@ -286,7 +283,7 @@ def test_rank_k_error_equals_the_eckart_young_bound(submission, reference, rng):
     rU, _, rVt = reference.truncated_svd(X, k)
     expect(X_k, "X_k", advice=advice(
         "Your X_k is U_k V_kᵀ, the top k singular vectors without their singular values: weight each rank-one "
-        "piece uᵢ vᵢᵀ by σᵢ, X_k = (U_k * S_k) @ Vt_k.", when=close(X_k, rU @ rVt, 1e-7, 1e-9),
+        "piece uᵢ vᵢᵀ by σᵢ, X_k = (U_k * S_k) @ Vt_k.", when=close(X_k, rU @ rVt, rtol=1e-7, atol=1e-9),
     )).to_satisfy(
         abs(got - best) <= 1e-8 * s[0],
         f"‖X − X_k‖_F = {got:.8g}, but the best rank-{k} approximation has error "
@@ -311,7 +308,7 @@ def test_energy_is_the_share_of_squared_singular_values(submission, rng):
         advice("That is ‖X_k‖_F / ‖X‖_F, a ratio of norms: the share of ‖X‖_F² is a ratio of SQUARED norms, "
                "Σ_(i≤k) σᵢ² / Σ σᵢ².", when=close(energy, np.sqrt(expected), 1e-9)),
         advice("That is 1: the sum in the denominator ran over the k kept singular values only. It runs over all "
-               "of them: Σ σᵢ² = ‖X‖_F².", when=close(energy, 1.0, 1e-12, 1e-12)),
+               "of them: Σ σᵢ² = ‖X‖_F².", when=close(energy, 1.0, rtol=1e-12, atol=1e-12)),
     ]).to_satisfy(
         isinstance(energy, (float, np.floating)) and abs(float(energy) - expected) <= 1e-9,
         f"expected the fraction of ‖X‖_F² kept, Σ_(i≤{k}) σᵢ² / Σ σᵢ² = {expected:.6f} (a float in [0, 1]).",

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import torch
 
-from grader.checking import CheckFailure, advice, as_numpy, expect, fail, inputs, points, stage
+from grader.checking import CheckFailure, advice, as_numpy, close, expect, fail, inputs, points, stage
 
 
 def t(a, dtype=np.float64):
@@ -62,15 +62,6 @@ CAUSAL_NAN = (
 )
 ROW0 = (": row 0 is NaN, so query 0's own key (j = 0) was hidden as well; hide only j > i, the part strictly above "
         "the diagonal (torch.ones(n, m, dtype=torch.bool).triu(1)), or keep .tril()")
-
-
-def close(a, b, rtol=1e-6, atol=1e-9):
-    """Loose agreement of two arrays or tensors, for evidence (never for grading)."""
-    try:
-        x, y = as_numpy(a).astype(np.float64), as_numpy(b).astype(np.float64)
-    except Exception:
-        return False
-    return x.shape == y.shape and bool(np.allclose(x, y, rtol=rtol, atol=atol))
 
 
 def pair(result):

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import torch
 
-from grader.checking import CheckFailure, advice, as_numpy, expect, fail, points, stage
+from grader.checking import CheckFailure, advice, as_numpy, close, expect, fail, points, stage
 
 F32 = {"rtol": 1e-5, "atol": 1e-5}  # float32: the angles are exact only to float32 rounding
 
@@ -54,15 +54,6 @@ def rounding_only(err):
 def wrap(angle):
     """Angles to (-π, π]."""
     return np.pi - np.mod(np.pi - angle, 2 * np.pi)
-
-
-def close(a, b, rtol=1e-6, atol=1e-9):
-    """Loose agreement of two arrays or tensors, for evidence (never for grading)."""
-    try:
-        x, y = as_numpy(a).astype(np.float64), as_numpy(b).astype(np.float64)
-    except Exception:
-        return False
-    return x.shape == y.shape and bool(np.allclose(x, y, rtol=rtol, atol=atol))
 
 
 def split_heads(T, n_heads):

@@ -6,7 +6,7 @@ show it (they match what that cause computes), never as a guess.
 
 import numpy as np
 
-from grader.checking import CheckFailure, advice, expect, points, stage
+from grader.checking import CheckFailure, advice, close, expect, points, stage
 
 # --- inputs ----------------------------------------------------------------------
 
@@ -76,15 +76,6 @@ def expect_values(actual, expected, what, note, evidence=(), **tolerance):
         expect(actual, what, advice=list(evidence)).to_match(expected, **tolerance)
     except CheckFailure as exc:
         raise CheckFailure(f"{exc}\n{note}") from None
-
-
-def close(a, b, rtol=1e-6, atol=1e-9):
-    """Loose agreement of two arrays, for evidence (never for grading)."""
-    try:
-        x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    except Exception:
-        return False
-    return x.shape == y.shape and bool(np.allclose(x, y, rtol=rtol, atol=atol))
 
 
 def kernel_evidence(X, sigma):

@@ -48,7 +48,7 @@ from typing import Any
 from grader.course import Course, Exercise
 from grader.errors import IsolationMissing
 from grader.grading.protocol import DONE, FAILED, GRADING, QUEUED
-from grader.instructor.batch import POOL_DIED, Task, course_secret, derive_seed, grade_task_full, secret_fingerprint
+from grader.instructor.batch import Task, course_secret, derive_seed, died_row, grade_task_full, secret_fingerprint
 from grader.instructor.gradebook import Gradebook, Row
 from grader.instructor.serve.limits import queue_full
 from grader.instructor.serve.state import QUEUE_DB, SPOOL
@@ -415,18 +415,6 @@ class DaskBackend:
 Backend = LocalBackend | DaskBackend
 
 
-def _died(task: Task) -> Row:
-    """The row for a submission whose grading process was killed twice (the second time alone)."""
-    import hashlib
-
-    ex = task.exercise
-    return Row(
-        learner=task.learner, exercise=ex.id, attempt=task.attempt, seed=task.seed, score=0.0, max_score=float(ex.points),
-        outcome="zero", reason=POOL_DIED, checks=[], seconds=0.0, source=str(task.source), origin=task.origin,
-        code_sha256=hashlib.sha256(task.code.encode()).hexdigest(), code=task.code,
-    )
-
-
 class Dispatcher(threading.Thread):
     """Claims queued submissions while the backend has room, and records each grading as it ends."""
 
@@ -486,7 +474,7 @@ class Dispatcher(threading.Thread):
             row, whole = future.result()
         except cf.process.BrokenProcessPool:
             if sub.id in self._suspects:
-                self.queue.record(sub.id, _died(task), None)
+                self.queue.record(sub.id, died_row(task), None)
                 self._suspects.discard(sub.id)
             else:
                 self._suspects.add(sub.id)
