@@ -333,7 +333,7 @@ def test_the_servers_result_is_recorded_with_the_same_totals():
         CheckResult("a", "t_a", 15.0, 15.0, "passed"), CheckResult("b", "t_b", 0.0, 3.0, "failed", misconception="m"),
         CheckResult("gpu", "t_gpu", 0.0, 2.0, "skipped", output="needs a GPU"),
     ])
-    back = remote.result_from_json(json.loads(json.dumps(result.to_json())))
+    back = ExerciseResult.from_json(json.loads(json.dumps(result.to_json())))
     assert (back.score, back.graded_max, back.ungraded_points, back.full_marks) == (15.0, 18.0, 2.0, False)
     assert [(c.name, c.status, c.misconception) for c in back.checks] == [
         ("a", "passed", None), ("b", "failed", "m"), ("gpu", "skipped", None)]

@@ -15,7 +15,6 @@ from grader.checking.results import CheckResult, ExerciseResult
 from grader.grading.card import score_card
 from grader.grading.visibility import WITHHELD, for_learner, withheld
 from grader.instructor.serve.limits import RateLimiter, Rejected, learner_files_from_zip
-from grader.instructor.serve.views import result_from_json
 
 from .helpers import ex01
 
@@ -103,7 +102,7 @@ def test_a_stored_grading_reads_back_into_the_same_card():
     result.notes = ["top_k_similar uses sorted, which this exercise does not allow."]
     result.isolation = {"seccomp": "off: not installed"}
     result.checks.append(CheckResult("speed", "test_speed", 0.0, 3.0, "skipped", output="needs a GPU"))
-    back = result_from_json(result.to_json(instructor=True))
+    back = ExerciseResult.from_json(result.to_json(instructor=True))
     for verbose in (False, True):
         assert score_card(back, verbose=verbose) == score_card(result, verbose=verbose)
     assert back.graded_max == result.graded_max and back.checks[2].detail == "Traceback (instructor)"

@@ -22,8 +22,9 @@ UNGRADED_TAG = "ungraded"  # Gradescope: the tag of a check it did not grade
 GRADESCOPE_UNGRADED = "{name} (ungraded)"
 GRADESCOPE_UNGRADED_OUTPUT = "Not run on the grading machine, so its {points} {are} in no total: {reason}"
 GRADESCOPE_UNGRADED_NOTE = "{points} {are} not graded here, and counted in no total: {reasons}"
-# A check that failed before reaching what its name says (the values inside a speed check).
-FAILED_AT = "{name} — failed on {stage} first, so not judged on the rest"
+# A check that failed before reaching what its name says (the values inside a speed check): the
+# card's line under it, and the title elsewhere (Gradescope).
+FAILED_FIRST = "failed on {stage} first, so not judged on what its name says"
 
 
 @dataclass
@@ -51,7 +52,7 @@ class CheckResult:
     def title(self) -> str:
         """The name, saying where it failed when that is not what the name is about."""
         if self.failed_at and not self.passed:
-            return FAILED_AT.format(name=self.name, stage=self.failed_at)
+            return f"{self.name} — " + FAILED_FIRST.format(stage=self.failed_at)
         return self.name
 
     @property
@@ -138,6 +139,38 @@ class ExerciseResult:
             "tests": tests,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ExerciseResult:
+        """The inverse of :meth:`to_json` (with or without the instructor's fields): a grading kept
+        by a grading service, or sent by one, read back for its card or the learner's record. The
+        data came from elsewhere: a missing or mistyped field takes its default, never an error."""
+        checks = []
+        for row in data.get("tests") or []:
+            if not isinstance(row, dict):
+                continue
+            status = _text(row.get("status"), "failed")
+            named = row.get("misconceptions")
+            checks.append(CheckResult(
+                name=_text(row.get("name")), test_id=_text(row.get("id", row.get("name"))),
+                score=_number(row.get("score")), max_score=_number(row.get("max_score")),
+                status=NOT_RUN[0] if status in NOT_RUN else status, output=_text(row.get("output")),
+                visibility=_text(row.get("visibility"), "visible"),
+                misconception=row["misconception"] if isinstance(row.get("misconception"), str) else None,
+                misconceptions=[m for m in named if isinstance(m, str)] if isinstance(named, list) else [],
+                seconds=_number(row.get("seconds")), detail=_text(row.get("detail")),
+                failed_at=_text(row.get("failed_at")),
+            ))
+        notes, isolation = data.get("notes"), data.get("isolation")
+        return cls(
+            exercise=_text(data.get("exercise")), title=_text(data.get("title")), seed=int(_number(data.get("seed"))),
+            # to_json's max_score is the points graded; the exercise's points include the ungraded ones
+            max_score=_number(data.get("max_score")) + _number(data.get("ungraded_points")),
+            checks=checks, seconds=_number(data.get("execution_time")), file=_text(data.get("file")),
+            notes=[n for n in notes if isinstance(n, str)] if isinstance(notes, list) else [],
+            isolation={str(k): str(v) for k, v in isolation.items()} if isinstance(isolation, dict) else {},
+            import_failure=_text(data.get("import_failure")),
+        )
+
     def to_gradescope(self) -> dict[str, Any]:
         """Gradescope's autograder ``results.json``.
 
@@ -188,3 +221,11 @@ class ExerciseResult:
                 tags=[self.exercise, UNGRADED_TAG],
             )
         return test
+
+
+def _text(value: Any, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0

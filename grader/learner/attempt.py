@@ -99,9 +99,9 @@ class Attempt:
 
     def record_server(self, graded: Graded) -> None:
         """Save the server's grading in place of the local one: it is the one that grades every check."""
-        from grader.learner.remote import result_from_json
+        from grader.checking.results import ExerciseResult
 
-        self.record(result_from_json(graded.result), via=SERVER_VIA)
+        self.record(ExerciseResult.from_json(graded.result), via=SERVER_VIA)
 
 
 def start(course: Course, name: str, source: Path | None, *, local: bool = False, seed: int | None = None) -> Attempt:

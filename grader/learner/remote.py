@@ -34,7 +34,6 @@ from grader.grading import protocol
 if TYPE_CHECKING:
     import httpx
 
-    from grader.checking.results import ExerciseResult
 
 CONNECT_SECONDS = 2.0  # a server that does not accept a connection in 2 s is not there for us
 REQUEST_SECONDS = 30.0  # any one request's upload or reply, but a held poll
@@ -521,27 +520,3 @@ class Submission:
             self.id = client.submit(self.exercise, zip_bytes(self.files), seed=self.seed, names=names)
             left = max(1.0, total - (time.monotonic() - started))
             return client.wait(self.id, exercise=self.exercise, verbose=verbose, total=left)
-
-
-def result_from_json(data: dict[str, Any]) -> ExerciseResult:
-    """The server's result (``ExerciseResult.to_json()`` with its tiers applied) back as a result, to record it."""
-    from grader.checking.results import NOT_RUN, CheckResult, ExerciseResult
-
-    checks = []
-    for row in data.get("tests") or []:
-        if not isinstance(row, dict):
-            continue
-        status = str(row.get("status", "failed"))
-        checks.append(CheckResult(
-            name=str(row.get("name", "")), test_id=str(row.get("id", row.get("name", ""))),
-            score=float(row.get("score") or 0), max_score=float(row.get("max_score") or 0),
-            status=NOT_RUN[0] if status in NOT_RUN else status, output=str(row.get("output") or ""),
-            visibility=str(row.get("visibility", "visible")),
-            misconception=row["misconception"] if isinstance(row.get("misconception"), str) else None,
-        ))
-    ungraded = float(data.get("ungraded_points") or 0)
-    return ExerciseResult(
-        exercise=str(data.get("exercise", "")), title=str(data.get("title", "")), seed=int(data.get("seed") or 0),
-        max_score=float(data.get("max_score") or 0) + ungraded, checks=checks,
-        seconds=float(data.get("execution_time") or 0), file=str(data.get("file", "")),
-    )

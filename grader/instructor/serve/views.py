@@ -9,11 +9,10 @@ open up, on old submissions too); an instructor gets everything. Shared by the J
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import Any
 
-from grader.checking.results import CheckResult, ExerciseResult
+from grader.checking.results import ExerciseResult
 from grader.course import Course
 from grader.grading.card import score_card
 from grader.grading.protocol import DONE, FAILED, INSTRUCTOR
@@ -25,24 +24,6 @@ FAILED_FOR_LEARNER = (
     "the service could not grade this submission (its machine's fault, not your code's); it is graded "
     "again when the service restarts, and your instructor has the details"
 )
-_CHECK_FIELDS = {f.name for f in dataclasses.fields(CheckResult)}
-
-
-def result_from_json(whole: dict[str, Any]) -> ExerciseResult:
-    """The ``ExerciseResult`` that ``to_json(instructor=True)`` wrote (every field the card reads)."""
-    checks = []
-    for t in whole.get("tests", []):
-        data = {k: v for k, v in t.items() if k in _CHECK_FIELDS}
-        data["test_id"] = t.get("id", "")
-        checks.append(CheckResult(**data))
-    return ExerciseResult(
-        exercise=whole["exercise"], title=whole.get("title", ""), seed=int(whole["seed"]),
-        # to_json's max_score is the points graded; the exercise's points include the ungraded ones
-        max_score=float(whole["max_score"]) + float(whole.get("ungraded_points", 0.0)),
-        checks=checks, seconds=float(whole.get("execution_time", 0.0)), file=whole.get("file", ""),
-        notes=list(whole.get("notes", [])), isolation=dict(whole.get("isolation", {})),
-        import_failure=whole.get("import_failure", ""),
-    )
 
 
 def seen_by(result: ExerciseResult, course: Course, *, role: str, now: dt.datetime | None = None) -> ExerciseResult:
@@ -65,7 +46,7 @@ def submission_reply(sub: Submission, course: Course, *, role: str, verbose: boo
         return reply
     whole = sub.grading()
     if whole is not None:
-        result = seen_by(result_from_json(whole), course, role=role, now=now)
+        result = seen_by(ExerciseResult.from_json(whole), course, role=role, now=now)
         reply["card"] = score_card(result, verbose=verbose)
         reply["result"] = result.to_json(instructor=role == INSTRUCTOR)
         return reply
@@ -96,4 +77,4 @@ def scores_reply(name: str, subs: list[Submission], course: Course) -> dict[str,
     return {"name": name, "exercises": exercises}
 
 
-__all__ = ["result_from_json", "seen_by", "submission_reply", "scores_reply"]
+__all__ = ["seen_by", "submission_reply", "scores_reply"]
