@@ -122,15 +122,11 @@ def load_misconceptions(path: Path) -> Variants:
 
 
 def agrees_on(variant: Misconception, calls: list[Any], reference: Any) -> bool:
-    """Whether ``variant`` reproduces every one of the learner's ``calls`` (a probe's): a call the
-    learner did not finish (a crash, a limit) tells nothing, and rules nothing out."""
-    ns = variant.namespace(reference)
-    for c in calls:
-        if not _replayable(c) or c.name not in variant.functions and c.failure is None:
-            continue
-        if not _same(c, _outcome(ns, c)):
-            return False
-    return True
+    """Whether ``variant`` reproduces the learner's ``calls`` (a probe's), judged as
+    :class:`Consistency` judges a failing check on the functions the variant overrides; each call
+    on its own, so one the learner did not finish (a crash, a limit) rules nothing out."""
+    runs = [Ran("probe", [c], passed=False) for c in calls]
+    return Consistency(runs, reference).ruled_out_by(variant, variant.functions) is None
 
 
 def roughly_equal(a: Any, b: Any) -> bool:

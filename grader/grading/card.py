@@ -11,7 +11,7 @@ import re
 import click
 
 from grader.checking.plugin import LOOKS_LIKE, LOOKS_LIKE_ONE_OF, ONE_OF_EACH, TELL_APART, TELL_APART_NONE
-from grader.checking.results import CheckResult, ExerciseResult
+from grader.checking.results import FAILED_FIRST, CheckResult, ExerciseResult
 from grader.course.wording import count, plural
 from grader.grading.visibility import is_withheld
 from grader.sandbox.messages import ISOLATION_WEAK
@@ -62,8 +62,6 @@ EXAMPLE_NAMED = "Worked example of {cause}: {check} (seed {seed})"
 EXAMPLE_UNNAMED = "{check} (seed {seed})"
 ALSO = "also {checks}, with the same output"
 CUT = "… (grade {exercise} -v shows all)"
-# Under a check that failed before reaching what its name says.
-FAILED_AT = "failed on {stage} first, so not judged on what its name says"
 CUT_LINES = 6  # an output without a named mistake, at most, before CUT
 
 
@@ -112,7 +110,7 @@ def _check_line(c: CheckResult, width: int) -> str:
     mark = click.style(PASS, fg="green") if c.passed else click.style(FAIL, fg="red")
     line = f"  {mark} {c.name.ljust(width)}  {_points(c.score)}/{_points(c.max_score)}"
     if c.failed_at and not c.passed:
-        line += "\n      " + click.style(FAILED_AT.format(stage=c.failed_at), fg="yellow")
+        line += "\n      " + click.style(FAILED_FIRST.format(stage=c.failed_at), fg="yellow")
     return line
 
 
@@ -203,9 +201,10 @@ def _short_card(result: ExerciseResult, *, show_passed: bool) -> str:
     # Distinct causes: a named mistake (or the same "one of" set), else the output itself.
     named: dict[tuple[str, ...], list[CheckResult]] = {}
     unnamed: dict[str, list[CheckResult]] = {}
-    kept = [c for c in failing if is_withheld(c)]
+    kept: list[CheckResult] = []  # withheld by the instructor: counted, never diagnosed
     for c in failing:
         if is_withheld(c):
+            kept.append(c)
             continue
         if _names(c):
             named.setdefault(_names(c), []).append(c)

@@ -201,17 +201,16 @@ def verify_exercise(
         losses = []
         recognised = False
         runs: dict[int, ExerciseResult] = {}
-        scored: VariantScore | None = None
         for seed in seeds[:2]:
             backend = LocalBackend(v.namespace(reference), label=f"misconception '{v.name}'")
             result = grade(ex, seed=seed, backend=backend, prefer_misconception=v.name)
             runs[seed] = result
             losses.append(result.score < result.graded_max)
             recognised = recognised or any(c.misconception == v.name for c in result.checks if not c.passed)
-            if scored is None or result.score < scored.score:
-                scored = VariantScore(v.name, result.score, result.graded_max, scored.named if scored else {}, scored.one_of if scored else 0)
+        worst = min(runs.values(), key=lambda r: r.score)
+        scored = VariantScore(v.name, worst.score, worst.graded_max)
+        for result in runs.values():
             _confusions(result, scored)
-        assert scored is not None
         report.variants.append(scored)
         add(
             all(losses),
